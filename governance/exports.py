@@ -1,0 +1,28 @@
+"""Files users download: CSV that Excel opens correctly and that cannot carry formulas."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value):
+    """Prefix a text cell that a spreadsheet would read as a formula with an apostrophe."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def safe_frame(df: pd.DataFrame) -> pd.DataFrame:
+    out = df.copy()
+    out.columns = [neutralise(str(c)) for c in out.columns]
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(neutralise)
+    return out
+
+
+def csv_bytes(df: pd.DataFrame) -> bytes:
+    """UTF-8 with BOM (so Excel detects the encoding), formula-safe."""
+    return safe_frame(df).to_csv(index=False).encode("utf-8-sig")

@@ -1,0 +1,127 @@
+"""The one written definition of every indicator.
+
+The glossary page, chart titles, cards and tests read these; nothing else defines an
+indicator's name or formula. Codes and formulas follow shared/DOMAIN.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+FAMILIES = {
+    "C": "组织覆盖",
+    "S": "社区社会组织",
+    "T": "诉求办理",
+}
+
+SMALL_SAMPLE = 30  # rates on fewer follow-ups than this are marked unreliable
+
+
+@dataclass(frozen=True)
+class Indicator:
+    code: str
+    name: str
+    formula: str
+    numerator: str
+    denominator: str
+    unit: str
+    source: str
+    caveats: str = ""
+    parts: tuple[tuple[str, str], ...] = field(default_factory=tuple)  # (key, label) sub-measures
+
+    @property
+    def family(self) -> str:
+        return FAMILIES[self.code[0]]
+
+    @property
+    def label(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+_AS_OF = "截至日期 D（所选期间的最后一天）仍存续的实体：成立日 ≤ D 且（未撤销或撤销日 > D）。"
+_REG = "《中国共产党支部工作条例（试行）》"
+_MCA = "民政部《关于大力培育发展社区社会组织的意见》（2017）"
+_BJ = "北京市接诉即办“三率”考核口径（响应率、解决率、满意率，均来自回访）"
+
+INDICATORS: dict[str, Indicator] = {i.code: i for i in [
+    Indicator("C1", "小区党支部覆盖率", "有至少一个小区党支部的小区数 ÷ 小区总数",
+              "有党支部的小区数", "小区数", "%", "shared/DOMAIN.md 组织覆盖；" + _REG,
+              _AS_OF + "没有小区的社区显示“无数据”，不显示 0%。"),
+    Indicator("C2", "楼栋党小组覆盖率", "有楼栋党小组的楼栋数 ÷ 楼栋总数",
+              "有党小组的楼栋数", "楼栋数（或单元数）", "%", "shared/DOMAIN.md 组织覆盖",
+              _AS_OF + "“楼栋”按数据中登记的楼栋或单元计。"),
+    Indicator("C3", "每百户党员中心户", "党员中心户数 ÷ 户数 × 100",
+              "挂牌党员中心户数", "户数", "户/百户", "shared/DOMAIN.md 组织覆盖",
+              _AS_OF + "户数为 0 或缺失时显示“无数据”。"),
+    Indicator("C4", "组织链完整率",
+              "所在小区有党支部、本楼栋有党小组、且有至少一户党员中心户的楼栋数 ÷ 楼栋总数",
+              "组织链完整的楼栋数", "楼栋数", "%", "shared/DOMAIN.md 组织覆盖",
+              _AS_OF + "三项缺一即计为断点，断点清单见“组织覆盖”页。"),
+    Indicator("C5", "组织与党员数量", "存续的小区党支部、楼栋党小组、党员中心户个数，及各支部党员数之和",
+              "—", "—", "个 / 人", "shared/DOMAIN.md 组织覆盖", _AS_OF,
+              parts=(("branches", "小区党支部"), ("groups", "楼栋党小组"),
+                     ("leads", "党员中心户"), ("members", "党员"))),
+    Indicator("C6", "支部设置合规检查",
+              "违反条例的支部数：正式党员不足 3 人；7 人及以上未设支委会；超过 50 人（应设党总支），超过 100 人（应设党委）",
+              "不合规支部数", "存续支部数", "个", _REG,
+              "党员数按支部登记人数计；是否设支委会缺失时不判断该项。"),
+    Indicator("S1", "社会组织数", "截至日期 D 存续的社区社会组织数",
+              "存续社会组织数", "—", "个", "shared/DOMAIN.md 社区社会组织", _AS_OF),
+    Indicator("S2", "每千居民社会组织数", "S1 ÷ 居民数 × 1000",
+              "存续社会组织数", "居民数", "个/千人", "shared/DOMAIN.md 社区社会组织",
+              "居民数为 0 或缺失时显示“无数据”。"),
+    Indicator("S3", "社会组织数达标", "S1 ≥ 目标值（城市社区默认 10 个，农村社区默认 5 个；目标可在设置中修改）",
+              "达标社区数", "社区数", "是/否", _MCA,
+              "目标值取所选期间末日生效的设置。"),
+    Indicator("S4", "新增、注销、净增与同比", "期间内成立数、撤销数、净增 = 成立 − 撤销；同比 = (S1 − 上年同日 S1) ÷ 上年同日 S1",
+              "成立数 / 撤销数", "上年同日存续数（同比）", "个 / %", "shared/DOMAIN.md 社区社会组织",
+              "上年同日为 0 时同比显示“无数据”，不显示无穷大。",
+              parts=(("founded", "新增"), ("dissolved", "注销"), ("net", "净增"), ("yoy", "同比"))),
+    Indicator("S5", "党建引领率", "有党组织或由党员负责的社会组织数 ÷ S1",
+              "党建引领的社会组织数", "存续社会组织数", "%", "shared/DOMAIN.md 社区社会组织", _AS_OF),
+    Indicator("S6", "成员单位、志愿者与服务时长",
+              "联盟类组织的成员单位数（月末）；注册志愿者数（每百居民）；期间志愿服务时长之和",
+              "成员单位数 / 志愿者数 / 服务小时", "居民数（每百居民志愿者）", "家 / 人 / 小时",
+              "shared/DOMAIN.md 社区社会组织（如西山社区爱心联盟成员单位 14 → 152 家）",
+              "只统计报送月度数据的组织；未报送月份不补零。",
+              parts=(("member_units", "成员单位"), ("volunteers", "志愿者"), ("service_hours", "服务时长"))),
+    Indicator("T1", "诉求量、每千居民诉求量", "期间内受理的诉求件数；件数 ÷ 居民数 × 1000",
+              "期间受理诉求数", "居民数", "件 / 件每千人", "shared/DOMAIN.md 诉求办理",
+              "诉求量是“反映次数”，不等于“问题个数”。",
+              parts=(("count", "诉求量"), ("per_1000", "每千居民诉求量"))),
+    Indicator("T2", "响应率", "回访称已联系的诉求数 ÷ 有效回访数",
+              "回访称已联系", "有效回访数", "%", _BJ,
+              "无回访记录的诉求不计入分母。有效回访少于 30 件的比率标注为“样本少”，比较时给出 95% Wilson 区间。"),
+    Indicator("T3", "解决率", "回访称已解决的诉求数 ÷ 有效回访数",
+              "回访称已解决", "有效回访数", "%", _BJ,
+              "这是居民说的“解决”，与承办单位报告的办结率（T5）并列展示：办结不等于解决。"),
+    Indicator("T4", "满意率", "Σ 各满意度等级权重 ÷ 有效回访数（默认权重：非常满意 1、满意 1、基本满意 0.6、不满意 0、非常不满意 0）",
+              "按等级加权的满意回访数", "有效回访数", "%", _BJ,
+              "等级权重是设置（带生效日期），取所选期间末日生效的权重。"),
+    Indicator("T5", "办结率、按时办结率", "已办结数 ÷ 受理数；在办理时限内办结数 ÷ 已办结数",
+              "已办结 / 按时办结", "受理数 / 已办结数", "%", "shared/DOMAIN.md 诉求办理",
+              "办结状态由承办单位报告。无办理时限的办结件计为按时。",
+              parts=(("closed_rate", "办结率"), ("on_time_rate", "按时办结率"))),
+    Indicator("T6", "办理时长", "从受理到办结的天数：中位数与 P90",
+              "—", "期间受理且已办结的诉求", "天", "shared/DOMAIN.md 诉求办理",
+              "未办结的诉求不计入（见 T7 积压）。",
+              parts=(("median_days", "中位数"), ("p90_days", "P90"))),
+    Indicator("T7", "积压", "截至日期 D 未办结的诉求数，按已受理天数分 ≤7 天、8–30 天、>30 天",
+              "未办结诉求数", "—", "件", "shared/DOMAIN.md 诉求办理",
+              "D 之后才办结的诉求在 D 时仍算积压。",
+              parts=(("le7", "≤7天"), ("d8_30", "8–30天"), ("gt30", ">30天"))),
+    Indicator("T8", "重复诉求率", "同一小区、同一类别在此前 90 天内（含第 90 天）已有诉求的诉求数 ÷ 诉求数",
+              "重复诉求数", "期间受理诉求数", "%", "shared/DOMAIN.md 诉求办理（举一反三）",
+              "类别按三级类别比较；未填小区的诉求不参与判断，但计入分母。"),
+    Indicator("T9", "综合得分", "100 ×（w响应 × T2 + w解决 × T3 + w满意 × T4）",
+              "—", "—", "分", "shared/DOMAIN.md 诉求办理；各地权重不同（如 0.1/0.5/0.4，或 0.30/0.35/0.35）",
+              "权重是带生效日期的设置，取所选期间末日生效的权重；改权重不改写更早期间的得分。"),
+]}
+
+
+def get(code: str) -> Indicator:
+    return INDICATORS[code]
+
+
+def by_family(letter: str) -> list[Indicator]:
+    return [i for i in INDICATORS.values() if i.code.startswith(letter)]

@@ -1,0 +1,42 @@
+"""Chinese words shown to users: labels, units and number formats."""
+
+from __future__ import annotations
+
+import math
+
+ALL = "全部"
+NA = "无数据"
+
+SOURCE_LABELS = {"published": "公开报道", "simulated": "模拟", "import": "导入"}
+TYPE_LABELS = {"urban": "城市社区", "rural": "农村社区"}
+LEVELS = ["province", "city", "district", "street", "community"]
+LEVEL_LABELS = {"province": "省", "city": "市", "district": "区/县级市", "street": "街道/镇", "community": "社区"}
+
+TABLE_LABELS = {
+    "communities": "社区", "compounds": "小区", "buildings": "楼栋", "branches": "小区党支部",
+    "building_groups": "楼栋党小组", "household_leads": "党员中心户", "social_orgs": "社会组织",
+    "org_monthly": "社会组织月度数据", "tickets": "诉求", "practices": "经验做法",
+}
+
+FONT_FAMILY = "Noto Sans CJK SC, Noto Sans SC, Source Han Sans SC, Microsoft YaHei, PingFang SC, sans-serif"
+
+
+def _missing(x) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x))
+
+
+def fmt_rate(x, digits: int = 1) -> str:
+    return NA if _missing(x) else f"{x * 100:.{digits}f}%"
+
+
+def fmt_num(x, digits: int = 0) -> str:
+    if _missing(x):
+        return NA
+    return f"{x:,.{digits}f}"
+
+
+def fmt_count_rate(num, den, r) -> str:
+    """A rate with the counts behind it, e.g. '92.3%（120/130）'."""
+    if _missing(r):
+        return f"{NA}（{fmt_num(num)}/{fmt_num(den)}）" if den is not None else NA
+    return f"{fmt_rate(r)}（{fmt_num(num)}/{fmt_num(den)}）"

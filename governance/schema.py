@@ -1,0 +1,197 @@
+"""The database schema: one DDL, created idempotently, with a version number.
+
+Every data table carries lineage: `source` is 'published' (a figure from a cited public
+source, named in `source_note`), 'simulated' (demonstration data) or 'import' (then
+`batch_id` names the import batch).
+"""
+
+SCHEMA_VERSION = 1
+
+LINEAGE = """
+    source      VARCHAR NOT NULL DEFAULT 'simulated'
+                CHECK (source IN ('published', 'simulated', 'import')),
+    source_note VARCHAR,
+    batch_id    INTEGER
+"""
+
+DDL = f"""
+CREATE TABLE IF NOT EXISTS meta (
+    key   VARCHAR PRIMARY KEY,
+    value VARCHAR NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS import_batches (
+    batch_id     INTEGER PRIMARY KEY,
+    table_name   VARCHAR NOT NULL,
+    file_name    VARCHAR NOT NULL,
+    sha256       VARCHAR NOT NULL,
+    rows_added   INTEGER NOT NULL,
+    rows_updated INTEGER NOT NULL,
+    imported_at  TIMESTAMP NOT NULL,
+    imported_by  VARCHAR,
+    undone_at    TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS communities (
+    community_id INTEGER PRIMARY KEY,
+    province     VARCHAR NOT NULL,
+    city         VARCHAR NOT NULL,
+    district     VARCHAR NOT NULL,
+    street       VARCHAR NOT NULL,
+    community    VARCHAR NOT NULL,
+    type         VARCHAR NOT NULL CHECK (type IN ('urban', 'rural')),
+    households   INTEGER CHECK (households >= 0),
+    residents    INTEGER CHECK (residents >= 0),
+    area_km2     DOUBLE CHECK (area_km2 >= 0),
+    {LINEAGE},
+    UNIQUE (street, community)
+);
+
+CREATE TABLE IF NOT EXISTS compounds (
+    compound_id  INTEGER PRIMARY KEY,
+    community_id INTEGER NOT NULL REFERENCES communities (community_id),
+    compound     VARCHAR NOT NULL,
+    households   INTEGER CHECK (households >= 0),
+    {LINEAGE},
+    UNIQUE (community_id, compound)
+);
+
+CREATE TABLE IF NOT EXISTS buildings (
+    building_id  INTEGER PRIMARY KEY,
+    compound_id  INTEGER NOT NULL REFERENCES compounds (compound_id),
+    community_id INTEGER NOT NULL REFERENCES communities (community_id),
+    building     VARCHAR NOT NULL,
+    households   INTEGER CHECK (households >= 0),
+    {LINEAGE},
+    UNIQUE (compound_id, building)
+);
+
+-- 小区党支部: one compound may have several (e.g. after a split), counted once for C1.
+CREATE TABLE IF NOT EXISTS branches (
+    branch_id      INTEGER PRIMARY KEY,
+    community_id   INTEGER NOT NULL REFERENCES communities (community_id),
+    compound_id    INTEGER REFERENCES compounds (compound_id),
+    branch         VARCHAR NOT NULL,
+    members        INTEGER NOT NULL CHECK (members >= 0),
+    has_committee  BOOLEAN,
+    established_on DATE NOT NULL,
+    dissolved_on   DATE,
+    {LINEAGE}
+);
+
+CREATE TABLE IF NOT EXISTS building_groups (
+    group_id       INTEGER PRIMARY KEY,
+    community_id   INTEGER NOT NULL REFERENCES communities (community_id),
+    building_id    INTEGER NOT NULL REFERENCES buildings (building_id),
+    leader         VARCHAR,
+    established_on DATE NOT NULL,
+    dissolved_on   DATE,
+    {LINEAGE}
+);
+
+CREATE TABLE IF NOT EXISTS household_leads (
+    lead_id        INTEGER PRIMARY KEY,
+    community_id   INTEGER NOT NULL REFERENCES communities (community_id),
+    building_id    INTEGER NOT NULL REFERENCES buildings (building_id),
+    household      VARCHAR NOT NULL,
+    established_on DATE NOT NULL,
+    dissolved_on   DATE,
+    {LINEAGE}
+);
+
+CREATE TABLE IF NOT EXISTS social_orgs (
+    org_id       INTEGER PRIMARY KEY,
+    community_id INTEGER NOT NULL REFERENCES communities (community_id),
+    org          VARCHAR NOT NULL,
+    type         VARCHAR NOT NULL,
+    party_led    BOOLEAN NOT NULL DEFAULT FALSE,
+    founded_on   DATE NOT NULL,
+    dissolved_on DATE,
+    {LINEAGE},
+    UNIQUE (community_id, org)
+);
+
+CREATE TABLE IF NOT EXISTS org_monthly (
+    org_id        INTEGER NOT NULL REFERENCES social_orgs (org_id),
+    month         DATE NOT NULL,
+    member_units  INTEGER CHECK (member_units >= 0),
+    volunteers    INTEGER CHECK (volunteers >= 0),
+    service_hours DOUBLE CHECK (service_hours >= 0),
+    {LINEAGE},
+    PRIMARY KEY (org_id, month)
+);
+
+-- 诉求: contacted IS NULL means no valid follow-up call (not in T2-T4 denominators).
+CREATE TABLE IF NOT EXISTS tickets (
+    ticket_id    VARCHAR PRIMARY KEY,
+    community_id INTEGER NOT NULL REFERENCES communities (community_id),
+    compound_id  INTEGER REFERENCES compounds (compound_id),
+    building_id  INTEGER REFERENCES buildings (building_id),
+    category_l1  VARCHAR NOT NULL,
+    category_l2  VARCHAR,
+    category_l3  VARCHAR,
+    channel      VARCHAR,
+    received_at  TIMESTAMP NOT NULL,
+    due_at       TIMESTAMP,
+    closed_at    TIMESTAMP,
+    status       VARCHAR,
+    contacted    BOOLEAN,
+    solved       BOOLEAN,
+    satisfaction VARCHAR CHECK (satisfaction IN ('非常满意', '满意', '基本满意', '不满意', '非常不满意')),
+    {LINEAGE},
+    CHECK (closed_at IS NULL OR closed_at >= received_at)
+);
+
+-- 经验做法: dated events of a community, to annotate charts and compare before/after.
+CREATE TABLE IF NOT EXISTS practices (
+    practice_id      INTEGER PRIMARY KEY,
+    community_id     INTEGER NOT NULL REFERENCES communities (community_id),
+    practice         VARCHAR NOT NULL,
+    started_on       DATE NOT NULL,
+    related_category VARCHAR,
+    description      VARCHAR,
+    {LINEAGE}
+);
+
+-- Indicator settings (score weights, satisfaction level weights, targets): never constants;
+-- the value in force at date D is the row with the latest effective_from <= D.
+CREATE TABLE IF NOT EXISTS settings (
+    key            VARCHAR NOT NULL,
+    effective_from DATE NOT NULL,
+    value          DOUBLE NOT NULL,
+    note           VARCHAR,
+    PRIMARY KEY (key, effective_from)
+);
+
+-- The communities a page's filters select; NULL for a level means "all".
+CREATE OR REPLACE MACRO selected_communities(p_province, p_city, p_district, p_street, p_community) AS TABLE
+    SELECT * FROM communities
+    WHERE (p_province IS NULL OR province = p_province)
+      AND (p_city IS NULL OR city = p_city)
+      AND (p_district IS NULL OR district = p_district)
+      AND (p_street IS NULL OR street = p_street)
+      AND (p_community IS NULL OR community = p_community);
+"""
+
+# Tables that hold data rows with lineage, in dependency order (parents first).
+DATA_TABLES = [
+    "communities", "compounds", "buildings", "branches", "building_groups",
+    "household_leads", "social_orgs", "org_monthly", "tickets", "practices",
+]
+
+
+def create_schema(con) -> None:
+    """Create every table if missing and record the schema version (idempotent)."""
+    con.execute(DDL)
+    con.execute(
+        "INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT (key) DO NOTHING",
+        [str(SCHEMA_VERSION)],
+    )
+    con.execute("INSERT INTO meta VALUES ('data_version', '0') ON CONFLICT (key) DO NOTHING")
+
+
+def bump_data_version(con) -> None:
+    """Mark the data as changed so cached query results keyed on it are dropped."""
+    con.execute(
+        "UPDATE meta SET value = CAST(CAST(value AS BIGINT) + 1 AS VARCHAR) WHERE key = 'data_version'"
+    )

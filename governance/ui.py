@@ -1,0 +1,95 @@
+"""Streamlit pieces every page uses: the current selection, indicator cards with their counts
+and change, downloads, empty states. Data is always shown as text (no unsafe HTML)."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import streamlit as st
+
+from governance import exports
+from governance.filters import Selection
+from governance.indicators import INDICATORS, SMALL_SAMPLE
+from governance.labels import NA, fmt_num, fmt_rate
+from governance.metrics import Value
+
+
+def selection() -> Selection:
+    """The shared filters as set by app.py for this run."""
+    sel = st.session_state.get("selection")
+    if sel is None:
+        st.info("还没有可显示的数据。")
+        st.stop()
+    return sel
+
+
+def page_header(title: str, sel: Selection, note: str | None = None) -> None:
+    st.title(title)
+    st.caption(f"范围：{sel.region_label()}　|　期间：{sel.period.label()}（截至 {sel.period.end:%Y-%m-%d}）"
+               + (f"　|　{note}" if note else ""))
+
+
+def _missing(x) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x))
+
+
+def format_value(v: Value, kind: str, digits: int = 1) -> str:
+    if _missing(v.value):
+        return NA
+    if kind == "rate":
+        return fmt_rate(v.value, digits)
+    if kind == "score":
+        return f"{v.value:.1f} 分"
+    return fmt_num(v.value, 0 if kind == "count" else 2)
+
+
+def format_delta(now: Value, before: Value | None, kind: str) -> str | None:
+    if before is None or _missing(now.value) or _missing(before.value):
+        return None
+    d = now.value - before.value
+    if kind == "rate":
+        return f"{d * 100:+.1f} 个百分点"
+    if kind == "count":
+        return f"{d:+,.0f}"
+    if kind == "score":
+        return f"{d:+.1f} 分"
+    return f"{d:+.2f}"
+
+
+def metric_card(label: str, now: Value, before: Value | None = None, kind: str = "rate",
+                counts: str | None = None, help: str | None = None, sample: float | None = None,
+                neutral: bool = False) -> None:
+    """st.metric plus a caption with the counts behind the value (and a small-sample mark).
+
+    `neutral` greys the change where neither direction is good in itself (e.g. ticket volume).
+    """
+    st.metric(label, format_value(now, kind), format_delta(now, before, kind), help=help,
+              delta_color="off" if neutral else "normal")
+    bits = []
+    if counts:
+        bits.append(counts)
+    if sample is not None and 0 < sample < SMALL_SAMPLE:
+        bits.append(f"样本少（{sample:.0f} 件 < {SMALL_SAMPLE}），比率不稳定")
+    if bits:
+        st.caption("；".join(bits))
+
+
+def indicator_help(code: str) -> str:
+    i = INDICATORS[code]
+    return f"{i.label}：{i.formula}。{i.caveats}"
+
+
+def download_csv(df: pd.DataFrame, label: str, file_name: str, key: str | None = None) -> None:
+    """A CSV download that opens correctly in Excel and cannot carry spreadsheet formulas."""
+    st.download_button(label, exports.csv_bytes(df), file_name=file_name, mime="text/csv", key=key,
+                       icon=":material/download:")
+
+
+def empty_state(message: str) -> None:
+    st.info(message, icon=":material/info:")
+
+
+def capped_note(df: pd.DataFrame) -> None:
+    if df.attrs.get("capped"):
+        st.caption(f"仅显示前 {len(df):,} 行；请缩小筛选范围以查看全部。")

@@ -1,0 +1,60 @@
+"""Regenerate the README's screenshots: start the dashboard on demo data and photograph each page.
+
+Usage: python scripts/screenshots.py [--url http://localhost:8501] [--out docs/screenshots]
+Without --url it starts its own `streamlit run` on a free port against a fresh demo database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.browser import launch_browser, open_page, running_server  # noqa: E402
+
+SHOTS = [
+    ("overview", "overview"),
+    ("coverage?community=江欣苑社区", "coverage"),
+    ("organizations?community=西山社区", "organizations"),
+    ("tickets?community=裕园社区", "tickets"),
+    ("compare?communities=江欣苑社区,西山社区,裕园社区", "compare"),
+    ("data", "data"),
+    ("glossary", "glossary"),
+]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--url")
+    ap.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
+    ap.add_argument("--only", nargs="*")
+    args = ap.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    def shoot(base: str) -> None:
+        with launch_browser() as browser:
+            for path, name in SHOTS:
+                if args.only and name not in args.only:
+                    continue
+                page = open_page(browser, f"{base}/{path}", viewport=(1440, 1000))
+                if page.get_by_text("Page not found").count():
+                    page.context.close()
+                    continue
+                page.screenshot(path=str(out / f"{name}.png"), full_page=True)
+                print(f"{name}: {out / f'{name}.png'}")
+                page.context.close()
+
+    if args.url:
+        shoot(args.url.rstrip("/"))
+    else:
+        with running_server() as base:
+            shoot(base)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,101 @@
+"""Helpers for browser tests and screenshots: a real `streamlit run` on a free port and
+Debian's Chromium driven by Playwright (no downloaded browser)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def running_server(db_path: Path | None = None, env: dict | None = None, timeout: float = 90):
+    """Start `streamlit run app.py` on a free port; yield its base URL; stop it afterwards.
+
+    Without db_path a fresh demo database is built in a temporary folder.
+    """
+    from governance.demo import build_demo_database
+
+    tmp = Path(tempfile.mkdtemp(prefix="gov-server-"))
+    if db_path is None:
+        db_path = tmp / "demo.duckdb"
+        build_demo_database(db_path)
+    port = free_port()
+    proc_env = {**os.environ, "GOVERNANCE_DB": str(db_path), **(env or {})}
+    log = open(tmp / "server.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=proc_env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + timeout
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError("streamlit exited:\n" + (tmp / "server.log").read_text())
+            try:
+                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.time() > deadline:
+                raise RuntimeError("streamlit did not answer /_stcore/health in time")
+            time.sleep(0.3)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def launch_browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def wait_for_app(page, timeout: float = 60_000) -> None:
+    """Wait until the script has finished running (Streamlit's own e2e tests do the same)."""
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=timeout)
+    page.wait_for_timeout(300)
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=timeout)
+
+
+def open_page(browser, url: str, viewport=(1400, 900), **context_args):
+    """A fresh browser context (no shared session) on `url`, once the app has rendered."""
+    context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]}, locale="zh-CN",
+                                  **context_args)
+    page = context.new_page()
+    page.goto(url)
+    wait_for_app(page)
+    return page
