@@ -39,7 +39,6 @@ else:
     st.session_state["selection"] = selection
     for notice in selection.notices:
         st.warning(notice, icon=":material/warning:")
-    st.session_state["_filter_notices"] = ()
 
 lineage = runtime.query("common/lineage")
 simulated = lineage[lineage["source"] == "simulated"]
@@ -52,3 +51,5 @@ if not simulated.empty:
     )
 
 page.run()
+# URL notices are shown on the run that rendered a page, then dropped.
+st.session_state["_filter_notices"] = ()

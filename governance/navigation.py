@@ -1,7 +1,9 @@
 """The pages of the dashboard: file, Chinese title, URL path (part of users' links), icon.
 
-A page appears once its file exists. File stems differ from url_paths on purpose: a fresh
-session deep-linking to a url_path equal to its file stem shows file stems in the sidebar.
+A page appears once its file exists. File stems differ from url_paths (`1_overview.py` serves
+`overview`). Streamlit's first session after a server start runs in the old pages/-folder mode,
+which knows a file by its name without the number prefix; it runs the page file directly, and
+the page's `ui.frame_guard()` reruns it inside app.py's frame (see governance/ui.py).
 """
 
 from pathlib import Path
@@ -9,13 +11,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 PAGES = [
-    ("pages/overview_page.py", "总览", "overview", ":material/dashboard:"),
-    ("pages/coverage_page.py", "组织覆盖", "coverage", ":material/account_tree:"),
-    ("pages/organizations_page.py", "社会组织", "organizations", ":material/diversity_3:"),
-    ("pages/tickets_page.py", "诉求办理", "tickets", ":material/support_agent:"),
-    ("pages/compare_page.py", "社区对比", "compare", ":material/compare_arrows:"),
-    ("pages/data_page.py", "数据管理", "data", ":material/upload_file:"),
-    ("pages/glossary_page.py", "指标说明", "glossary", ":material/menu_book:"),
+    ("pages/1_overview.py", "总览", "overview", ":material/dashboard:"),
+    ("pages/2_coverage.py", "组织覆盖", "coverage", ":material/account_tree:"),
+    ("pages/3_organizations.py", "社会组织", "organizations", ":material/diversity_3:"),
+    ("pages/4_tickets.py", "诉求办理", "tickets", ":material/support_agent:"),
+    ("pages/5_compare.py", "社区对比", "compare", ":material/compare_arrows:"),
+    ("pages/6_data.py", "数据管理", "data", ":material/upload_file:"),
+    ("pages/7_glossary.py", "指标说明", "glossary", ":material/menu_book:"),
 ]
 
 # Pages that make sense on an empty database.

@@ -15,6 +15,21 @@ from governance.labels import NA, fmt_num, fmt_rate
 from governance.metrics import Value
 
 
+def frame_guard() -> None:
+    """First line of every page: make sure the page runs inside app.py's frame.
+
+    With a pages/ folder, the first session after a server start runs in Streamlit's old
+    folder mode until app.py calls st.navigation: a deep link then runs the page file alone
+    (file names in the sidebar, no filters). Switching that mode off and rerunning puts the
+    page back in the frame, at the same URL.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def selection() -> Selection:
     """The shared filters as set by app.py for this run."""
     sel = st.session_state.get("selection")

@@ -99,3 +99,13 @@ def open_page(browser, url: str, viewport=(1400, 900), **context_args):
     page.goto(url)
     wait_for_app(page)
     return page
+
+
+def choose(page, label: str, option: str) -> None:
+    """Pick `option` in the selectbox labelled `label` (Streamlit's combobox), then wait for the rerun."""
+    box = page.get_by_role("combobox", name=label)
+    box.click()
+    page.get_by_role("option", name=option, exact=True).first.click()
+    page.wait_for_function("([el, v]) => el.value === v", arg=[box.element_handle(), option])
+    page.wait_for_timeout(200)
+    wait_for_app(page)

@@ -3,11 +3,12 @@
 import pandas as pd
 import streamlit as st
 
-from governance import runtime
+from governance import runtime, ui
 from governance.demo import ARTICLE, PUBLISHED_FACTS
 from governance.indicators import FAMILIES, by_family
 from governance.labels import SOURCE_LABELS, TABLE_LABELS
 
+ui.frame_guard()
 st.title("指标说明")
 st.caption("每个指标只有这一处定义；各页面的卡片、图表和测试都读取同一份定义（governance/indicators.py）。")
 

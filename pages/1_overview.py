@@ -7,6 +7,7 @@ import streamlit as st
 from governance import charts, metrics, runtime, ui
 from governance.labels import SOURCE_LABELS, TYPE_LABELS, fmt_num
 
+ui.frame_guard()
 sel = ui.selection()
 prev = sel.period.previous()
 ui.page_header("总览", sel, f"变化与上一等长期间（{prev.label()}）相比")

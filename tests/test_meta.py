@@ -1,0 +1,60 @@
+"""Meta-tests: every query file runs and documents itself; every indicator is on the glossary page."""
+
+import re
+
+import pytest
+
+from governance import db
+from governance.demo import SETTINGS
+from governance.indicators import INDICATORS
+from tests.fixtures import ALL, PERIOD
+
+QUERIES = db.all_query_names()
+
+
+def header(sql: str) -> str:
+    lines = []
+    for line in sql.splitlines():
+        if not line.startswith("--"):
+            break
+        lines.append(line)
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("name", QUERIES)
+def test_every_query_runs_and_documents_its_parameters_and_columns(name, fixture_con):
+    sql = db.load_sql(name)
+    head = header(sql)
+    assert "Parameters:" in head and "Columns:" in head, f"{name}: header must list Parameters and Columns"
+    for p in db.sql_params(sql):
+        assert f"${p}" in head, f"{name}: parameter ${p} not documented in its header"
+    # generic values for any parameter a page may bind; a query with extra parameters names them here
+    params = {**ALL, **PERIOD, "search": "", "limit": 50, "months": 6, "k": 5, "category": None,
+              "window_days": 90, "min_communities": 2, "compound_id": None, "community_id": 1}
+    missing = db.sql_params(sql) - params.keys()
+    assert not missing, f"{name}: add a test value for {missing} in tests/test_meta.py"
+    df = db.run_query(fixture_con, name, params)
+    for col in df.columns:
+        assert re.search(rf"\b{re.escape(col)}\b", head), f"{name}: output column {col} not documented"
+
+
+def test_there_are_queries_for_each_family():
+    areas = {q.split("/")[0] for q in QUERIES}
+    assert {"common", "coverage", "organizations", "tickets", "practices", "settings"} <= areas
+
+
+def test_every_indicator_is_on_the_glossary_page(app):
+    at = app("pages/7_glossary.py")
+    assert not at.exception
+    shown = "\n".join(m.value for m in at.markdown)
+    for code, ind in INDICATORS.items():
+        assert f"{code} {ind.name}" in shown, code
+        assert ind.formula in shown, code
+
+
+def test_every_setting_is_documented():
+    # each setting key the demo ships is explained where a user reads it
+    for key, _, _, note in SETTINGS:
+        assert note, key
+    glossary_text = " ".join(i.formula + i.caveats for i in INDICATORS.values())
+    assert "权重" in glossary_text and "目标" in glossary_text
