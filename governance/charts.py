@@ -45,20 +45,25 @@ def mark_practices(fig: go.Figure, practices: pd.DataFrame, with_community: bool
 
 
 def practices_timeline(practices: pd.DataFrame) -> go.Figure:
-    """Each dated practice as a point on a time line, one row per community."""
+    """Each dated practice as a point on a time line, one row per community (labels alternate
+    above and below the point so neighbours do not overlap; the full text is in the hover)."""
     fig = go.Figure()
     colors = {c: PALETTE[i % len(PALETTE)] for i, c in enumerate(practices["community"].unique())}
     for community, rows in practices.groupby("community", sort=False):
+        short = [p if len(p) <= 14 else p[:13] + "…" for p in rows["practice"]]
         fig.add_trace(go.Scatter(
             x=pd.to_datetime(rows["started_on"]), y=[community] * len(rows), mode="markers+text",
-            text=rows["practice"].str.slice(0, 18), textposition="top center", name=community,
-            marker=dict(size=12, color=colors[community], symbol="diamond"),
+            text=short, textposition=["top center" if i % 2 == 0 else "bottom center" for i in range(len(rows))],
+            textfont=dict(size=12), name=community, cliponaxis=False,
+            marker=dict(size=13, color=colors[community], symbol="diamond"),
             customdata=rows[["practice", "related_category"]].fillna("—").to_numpy(),
             hovertemplate="%{y}<br>%{x|%Y-%m-%d}<br>%{customdata[0]}<br>相关诉求类别：%{customdata[1]}<extra></extra>",
         ))
-    base_layout(fig, "经验做法时间线", height=max(260, 70 * practices["community"].nunique() + 120))
-    fig.update_layout(showlegend=False)
-    fig.update_xaxes(title="开始日期", tickformat="%Y-%m")
+    base_layout(fig, "经验做法时间线", height=max(300, 90 * practices["community"].nunique() + 120))
+    fig.update_layout(showlegend=False, margin=dict(l=10, r=60, t=50, b=10))
+    lo, hi = pd.to_datetime(practices["started_on"]).min(), pd.to_datetime(practices["started_on"]).max()
+    fig.update_xaxes(title="开始日期", tickformat="%Y-%m",
+                     range=[lo - pd.Timedelta(days=120), hi + pd.Timedelta(days=120)])
     fig.update_yaxes(title=None, autorange="reversed")
     return fig
 

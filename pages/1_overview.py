@@ -62,6 +62,8 @@ with t9:
                    counts=(f"权重 响应 {weights['score_weight_contacted']:g} / 解决 {weights['score_weight_solved']:g}"
                            f" / 满意 {weights['score_weight_satisfied']:g}（{sel.period.end:%Y-%m-%d} 生效）")
                    if weights else "未设置权重")
+    if weights and weights_prev and weights != weights_prev:
+        st.caption("注意：上一期间使用的权重不同，得分变化部分来自权重调整。")
 
 st.subheader("各社区指标")
 table = metrics.community_table(cov, org, tix, weights)
@@ -106,7 +108,8 @@ if practices.empty:
 else:
     st.plotly_chart(charts.practices_timeline(practices), width="stretch")
     st.dataframe(
-        practices[["started_on", "street", "community", "practice", "related_category", "description", "source_note"]],
+        practices[["started_on", "street", "community", "practice", "related_category", "description", "source_note"]]
+        .fillna({"related_category": "—"}),
         hide_index=True, width="stretch",
         column_config={"started_on": st.column_config.DateColumn("开始日期", format="YYYY-MM-DD"),
                        "street": "街道", "community": "社区", "practice": "做法", "related_category": "相关诉求类别",

@@ -44,6 +44,12 @@ def main() -> int:
                 if page.get_by_text("Page not found").count():
                     page.context.close()
                     continue
+                # Streamlit scrolls inside its main block: grow the viewport to the content's height
+                height = page.evaluate(
+                    "() => Math.max(...[...document.querySelectorAll('[data-testid=stMain], section.main')]"
+                    ".map(e => e.scrollHeight), 1000)")
+                page.set_viewport_size({"width": 1440, "height": min(int(height) + 40, 9000)})
+                page.wait_for_timeout(800)
                 page.screenshot(path=str(out / f"{name}.png"), full_page=True)
                 print(f"{name}: {out / f'{name}.png'}")
                 page.context.close()
