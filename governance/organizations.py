@@ -135,7 +135,7 @@ def growth_figure(monthly: pd.DataFrame, practices: pd.DataFrame, period: Period
     """S1 month by month (step line, at each month's end) above founded (+) and dissolved (−)
     per month, stacked by type; dated practices of the period marked."""
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.58, 0.42], vertical_spacing=0.08,
-                        subplot_titles=("存续社会组织数（月末，S1）", "每月新增（向上）与注销（向下），按类型"))
+                        subplot_titles=("存续社会组织数（家，月末，S1）", "每月新增（向上）与注销（向下，斜纹），家"))
     totals = monthly.drop_duplicates("month")[["month", "active_total"]].sort_values("month")
     x = list(pd.to_datetime(totals["month"]))
     y = list(totals["active_total"].astype(int))
@@ -167,10 +167,10 @@ def growth_figure(monthly: pd.DataFrame, practices: pd.DataFrame, period: Period
                       legend=dict(title=dict(text="类型 "), orientation="h", yanchor="top", y=-0.08, xanchor="left", x=0))
     fig.update_xaxes(tickformat="%Y-%m", range=_month_range(period), dtick="M1" if period.n_months <= 18 else None)
     lo = max(0, min(y) - 3) if y else 0
-    fig.update_yaxes(title="家", rangemode="tozero" if lo == 0 else "normal", row=1, col=1,
+    fig.update_yaxes(rangemode="tozero" if lo == 0 else "normal", row=1, col=1,
                      range=None if lo == 0 else [lo, max(y) + 2])
     per_month = monthly.groupby("month")[["founded", "dissolved"]].sum()
-    fig.update_yaxes(title="家", zeroline=True, zerolinecolor="#566573", row=2, col=1,
+    fig.update_yaxes(zeroline=True, zerolinecolor="#566573", row=2, col=1,
                      dtick=1 if per_month.to_numpy().max(initial=0) <= 6 else None)
     charts.mark_practices(fig, _in_range(practices, period.first, period.end), with_community=with_community)
     return fig

@@ -121,15 +121,20 @@ else:
             return f"：志愿者 {int(r.first_volunteers)} → {int(r.last_volunteers)} 人"
         return ""
 
-    labels = {r.org_id: f"{r.org}（{r.community}）{_growth(r)}" for r in reporting.itertuples()}
-    chosen = st.selectbox("选择组织（按成员单位增长排序）", list(labels), format_func=labels.get, key="org_pick")
+    by_label: dict[str, int] = {}
+    for r in reporting.itertuples():
+        label = f"{r.org}（{r.community}）{_growth(r)}"
+        by_label[label if label not in by_label else f"{label}（{r.street}）"] = r.org_id
+    chosen = by_label[st.selectbox("选择组织（按成员单位增长排序）", list(by_label), key="org_pick")]
     series = runtime.query("organizations/org_series", {**p, "org_id": int(chosen)})
     if series.empty:
         ui.empty_state("该组织在所选期末之前没有月度数据。")
     else:
         org_row = reporting[reporting["org_id"] == chosen].iloc[0]
-        st.plotly_chart(fam.org_series_figure(series, str(org_row["org"]), practices, sel.period,
-                                              with_community=not single), width="stretch")
+        # only the organisation's own community's practices belong on its chart
+        own = practices[(practices["street"] == org_row["street"]) & (practices["community"] == org_row["community"])]
+        st.plotly_chart(fam.org_series_figure(series, str(org_row["org"]), own, sel.period, with_community=False),
+                        width="stretch")
         src = SOURCE_LABELS.get(org_row["source"], org_row["source"])
         st.caption(f"显示该组织截至 {D:%Y-%m-%d} 的全部月度报送（{int(org_row['months_reported'])} 个月），黄色底色为所选期间。"
                    f"数据来源：{src}" + (f"（{org_row['source_note']}）" if isinstance(org_row["source_note"], str) else "")

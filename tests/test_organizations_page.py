@@ -156,3 +156,16 @@ def test_fixture_empty_states_say_what_is_missing(fixture_app):
     (only,) = figures(at)
     assert only["data"][1]["name"].startswith("达标线")
     assert values(only["data"][0]["marker"]["color"]) == [fam.BELOW_COLOR]
+
+
+def test_picking_a_volunteer_team_redraws_the_s6_chart(app):
+    at = app(PAGE, street="硖石街道")
+    pick = at.selectbox(key="org_pick")
+    assert pick.options[0].startswith("西山社区爱心联盟")  # largest member-unit growth first
+    team = next(o for o in pick.options if "志愿者" in o)
+    pick.set_value(team).run()
+    assert not at.exception
+    title = team.split("（")[0]
+    chart = next(f for f in figures(at) if f["layout"].get("title", {}).get("text") == title)
+    names = {t.get("name") for t in chart["data"]}
+    assert "志愿者（人）" in names and "成员单位（家）" not in names  # a team reports no member units
