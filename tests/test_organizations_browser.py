@@ -1,0 +1,64 @@
+"""The 社会组织 page in Chromium against a real `streamlit run` on the demo database."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from tests.browser import wait_for_app
+
+pytestmark = pytest.mark.browser
+
+
+def _dismiss_first_load_dialog(page) -> None:
+    """The first session of a fresh server shows Streamlit's "Page not found" dialog over a deep
+    link although the page renders (streamlit/streamlit#9624); close it so clicks reach the page."""
+    dialog = page.get_by_role("dialog").filter(has_text="Page not found")
+    if dialog.count():
+        page.keyboard.press("Escape")
+        dialog.wait_for(state="hidden", timeout=5000)
+
+
+def _metric(page, label: str) -> str:
+    card = page.locator("[data-testid='stMetric']").filter(has_text=label)
+    return card.locator("[data-testid='stMetricValue']").inner_text().strip()
+
+
+def test_xishan_page_shows_43_and_152_and_downloads_the_list(open_url):
+    page = open_url("organizations?community=西山社区")
+    _dismiss_first_load_dialog(page)
+    assert page.locator("[data-testid='stException']").count() == 0
+    assert _metric(page, "S1 社会组织数") == "43"
+    assert _metric(page, "S6 成员单位") == "152"
+    assert page.get_by_text("西山社区爱心联盟：14 → 152 家").count() == 1
+    # the S6 chart labels the alliance's first and latest member units
+    chart_text = page.locator("[data-testid='stPlotlyChart']").nth(1).inner_text()
+    assert "14 家" in chart_text and "152 家" in chart_text
+
+    with page.expect_download() as info:
+        page.locator("[data-testid='stDownloadButton'] button").click()
+    data = open(info.value.path(), "rb").read()
+    assert data.startswith(b"\xef\xbb\xbf")  # UTF-8 with BOM, for Excel
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    assert len(rows) == 43
+    assert "西山社区爱心联盟" in {r["组织名称"] for r in rows}
+
+    box = page.get_by_label("搜索组织名称")
+    box.fill("联盟")
+    box.press("Enter")
+    page.get_by_text("共 1 个组织（名称含搜索词）").wait_for(timeout=30_000)
+    wait_for_app(page)
+    assert page.locator("[data-testid='stException']").count() == 0
+
+
+def test_street_view_ranks_communities_against_target(open_url):
+    page = open_url("organizations?street=硖石街道")
+    _dismiss_first_load_dialog(page)
+    assert page.locator("[data-testid='stException']").count() == 0
+    assert _metric(page, "S3 达标社区") == "3 / 4"
+    ranking = page.locator("[data-testid='stPlotlyChart']").filter(has_text="达标线")
+    assert ranking.count() == 1
+    text = ranking.inner_text()
+    assert "硖石甲社区" in text and "西山社区" in text
