@@ -47,11 +47,13 @@ def organisations(df: pd.DataFrame) -> dict[str, Value]:
     """S1, S2, S3 (communities meeting target), S5 of a selection from orgs_by_community rows."""
     s1, residents = _sum(df, "active_orgs"), _sum(df, "residents")
     s2 = rate(s1, residents)
-    met = int((df["active_orgs"] >= df["target"]).sum()) if len(df) else 0
+    # S3 is judged only where a target is set; a community without one is neither met nor missed
+    with_target = df[df["target"].notna()] if len(df) else df
+    met = int((with_target["active_orgs"] >= with_target["target"]).sum()) if len(with_target) else 0
     return {
         "S1": Value(s1),
         "S2": Value(None if s2 is None else s2 * 1000, s1, residents),
-        "S3": Value(rate(met, len(df)), met, len(df)),
+        "S3": Value(rate(met, len(with_target)), met, len(with_target)),
         "S5": Value(rate(_sum(df, "party_led_orgs"), s1), _sum(df, "party_led_orgs"), s1),
     }
 

@@ -30,7 +30,8 @@ def test_every_query_runs_and_documents_its_parameters_and_columns(name, fixture
         assert f"${p}" in head, f"{name}: parameter ${p} not documented in its header"
     # generic values for any parameter a page may bind; a query with extra parameters names them here
     params = {**ALL, **PERIOD, "search": "", "limit": 50, "months": 6, "k": 5, "category": None,
-              "window_days": 90, "min_communities": 2, "compound_id": None, "community_id": 1}
+              "window_days": 90, "min_communities": 2, "compound_id": None, "community_id": 1,
+              "active_only": False, "org_id": 401}
     missing = db.sql_params(sql) - params.keys()
     assert not missing, f"{name}: add a test value for {missing} in tests/test_meta.py"
     df = db.run_query(fixture_con, name, params)

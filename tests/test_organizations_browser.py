@@ -12,15 +12,6 @@ from tests.browser import wait_for_app
 pytestmark = pytest.mark.browser
 
 
-def _dismiss_first_load_dialog(page) -> None:
-    """The first session of a fresh server shows Streamlit's "Page not found" dialog over a deep
-    link although the page renders (streamlit/streamlit#9624); close it so clicks reach the page."""
-    dialog = page.get_by_role("dialog").filter(has_text="Page not found")
-    if dialog.count():
-        page.keyboard.press("Escape")
-        dialog.wait_for(state="hidden", timeout=5000)
-
-
 def _metric(page, label: str) -> str:
     card = page.locator("[data-testid='stMetric']").filter(has_text=label)
     return card.locator("[data-testid='stMetricValue']").inner_text().strip()
@@ -28,7 +19,7 @@ def _metric(page, label: str) -> str:
 
 def test_xishan_page_shows_43_and_152_and_downloads_the_list(open_url):
     page = open_url("organizations?community=西山社区")
-    _dismiss_first_load_dialog(page)
+    assert page.get_by_text("Page not found").count() == 0
     assert page.locator("[data-testid='stException']").count() == 0
     assert _metric(page, "S1 社会组织数") == "43"
     assert _metric(page, "S6 成员单位") == "152"
@@ -55,7 +46,7 @@ def test_xishan_page_shows_43_and_152_and_downloads_the_list(open_url):
 
 def test_street_view_ranks_communities_against_target(open_url):
     page = open_url("organizations?street=硖石街道")
-    _dismiss_first_load_dialog(page)
+    assert page.get_by_text("Page not found").count() == 0
     assert page.locator("[data-testid='stException']").count() == 0
     assert _metric(page, "S3 达标社区") == "3 / 4"
     ranking = page.locator("[data-testid='stPlotlyChart']").filter(has_text="达标线")

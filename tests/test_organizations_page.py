@@ -15,7 +15,7 @@ from tests import fixtures
 from tests.test_organizations_queries import EXTRA
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGE = "pages/organizations_page.py"
+PAGE = "pages/3_organizations.py"
 
 
 def metrics(at) -> dict[str, str]:

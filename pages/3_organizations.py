@@ -14,6 +14,7 @@ from governance.periods import fmt_month
 
 SEARCH_MAX = 50
 
+ui.frame_guard()
 sel = ui.selection()
 D = sel.period.end
 year_ago = fam.year_before(D)
