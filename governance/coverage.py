@@ -267,16 +267,21 @@ def funnel_counts(by_compound: pd.DataFrame) -> list[tuple[str, int]]:
 
 
 def funnel_figure(by_compound: pd.DataFrame, height: int = 330) -> go.Figure:
+    """The buildings reached by each link of the chain, as bars from the top link down."""
     stages = funnel_counts(by_compound)
-    fig = go.Figure(go.Funnel(
-        y=[s for s, _ in stages], x=[n for _, n in stages], textinfo="value+percent initial",
-        texttemplate="%{value:,} 栋（%{percentInitial:.1%}）",
-        marker=dict(color=["#5D6D7E", STATUS_COLORS["no_group"], STATUS_COLORS["no_lead"], STATUS_COLORS["complete"]]),
-        connector=dict(line=dict(color="#AAB7B8", width=1)),
-        hovertemplate="%{y}：%{value:,} 栋<extra></extra>",
+    total = stages[0][1]
+    shares = [rate(n, total) for _, n in stages]
+    fig = go.Figure(go.Bar(
+        y=[s for s, _ in stages], x=[n for _, n in stages], orientation="h",
+        text=[f"{n:,} 栋（{NA if r is None else f'{r:.0%}'}）" for (_, n), r in zip(stages, shares)],
+        textposition="outside", cliponaxis=False,
+        marker=dict(color=["#5D6D7E", "#5499C7", "#7FB3D5", STATUS_COLORS["complete"]]),
+        hovertemplate="%{y}：%{x:,} 栋<extra></extra>",
     ))
     charts.base_layout(fig, "组织链条逐级到达的楼栋", height=height)
-    fig.update_layout(margin=dict(l=10, r=10, t=50, b=10))
+    fig.update_layout(margin=dict(l=10, r=10, t=50, b=10), bargap=0.35, showlegend=False)
+    fig.update_xaxes(visible=False, range=[0, max(total, 1) * 2.0])
+    fig.update_yaxes(autorange="reversed", title=None)
     return fig
 
 
@@ -328,8 +333,8 @@ def tree_figure(root_label: str, by_compound: pd.DataFrame, buildings: pd.DataFr
                 for r in rows.itertuples(index=False):
                     if not r.buildings:
                         continue
-                    node(f"s{comp_id}:{r.status}", f"{STATUS_LABELS[r.status]} {int(r.buildings)} 栋", pid,
-                         int(r.buildings), STATUS_COLORS[r.status], f"{int(r.households):,} 户")
+                    node(f"s{comp_id}:{r.status}", f"{int(r.buildings)} 栋", pid, int(r.buildings),
+                         STATUS_COLORS[r.status], f"{STATUS_LABELS[r.status]}；{int(r.households):,} 户")
     if buildings is not None:
         for r in buildings.itertuples(index=False):
             node(f"b{r.building_id}", str(r.building), f"p{r.compound_id}", 1, STATUS_COLORS[r.status],
@@ -337,7 +342,7 @@ def tree_figure(root_label: str, by_compound: pd.DataFrame, buildings: pd.DataFr
     fig = go.Figure(go.Treemap(
         ids=ids, labels=labels, parents=parents, values=values, branchvalues="remainder",
         marker=dict(colors=colors, line=dict(color="white", width=1)),
-        customdata=hover, hovertemplate="%{label}<br>%{customdata}<extra></extra>",
+        customdata=hover, hovertemplate="%{currentPath}%{label}<br>%{customdata}<extra></extra>",
         textinfo="label", tiling=dict(pad=2), pathbar=dict(visible=True),
         root=dict(color="#EAECEE"),
     ))

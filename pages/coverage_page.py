@@ -25,7 +25,9 @@ if not reporting:
     ui.empty_state(
         f"{coverage.md_escape(names)}还没有报送组织数据：没有任何小区党支部、楼栋党小组或党员中心户的记录，"
         "所以这里不显示覆盖率（显示 0% 会被误读为“没有组织”）。"
-        "请在“数据管理”页导入 branches（小区党支部）、building_groups（楼栋党小组）、household_leads（党员中心户）表。"
+        + (f"该社区已登记 {int(org_data['compounds'].sum()):,} 个小区、{int(org_data['buildings'].sum()):,} 栋楼。"
+           if len(org_data) == 1 else "")
+        + "请在“数据管理”页导入 branches（小区党支部）、building_groups（楼栋党小组）、household_leads（党员中心户）表。"
     )
     st.stop()
 if silent:

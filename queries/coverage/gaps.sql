@@ -48,4 +48,4 @@ gaps AS (
 SELECT community_id, street, community, compound_id, compound, building_id, building, kind,
        compound_has_branch, missing_group, missing_lead, buildings, households
 FROM gaps
-ORDER BY street, community, compound_id, kind_order, building_id
+ORDER BY kind_order, street, community, compound_id, building_id
