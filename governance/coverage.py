@@ -266,22 +266,26 @@ def funnel_counts(by_compound: pd.DataFrame) -> list[tuple[str, int]]:
             ("且有党员中心户（链条完整）", get("complete"))]
 
 
-def funnel_figure(by_compound: pd.DataFrame, height: int = 330) -> go.Figure:
-    """The buildings reached by each link of the chain, as bars from the top link down."""
+def funnel_figure(by_compound: pd.DataFrame, height: int = 340) -> go.Figure:
+    """The buildings reached by each link of the chain, as bars from the top link down; each bar's
+    words sit above it so that a narrow column keeps them whole."""
     stages = funnel_counts(by_compound)
     total = stages[0][1]
-    shares = [rate(n, total) for _, n in stages]
+    names = [s for s, _ in stages]
     fig = go.Figure(go.Bar(
-        y=[s for s, _ in stages], x=[n for _, n in stages], orientation="h",
-        text=[f"{n:,} 栋（{NA if r is None else f'{r:.0%}'}）" for (_, n), r in zip(stages, shares)],
-        textposition="outside", cliponaxis=False,
+        y=names, x=[n for _, n in stages], orientation="h", width=0.34,
         marker=dict(color=["#5D6D7E", "#5499C7", "#7FB3D5", STATUS_COLORS["complete"]]),
         hovertemplate="%{y}：%{x:,} 栋<extra></extra>",
     ))
+    for name, n in stages:
+        r = rate(n, total)
+        fig.add_annotation(x=0, y=name, xref="x", yref="y", xanchor="left", yanchor="bottom", yshift=15,
+                           showarrow=False, font=dict(size=13, color="#2C3E50"),
+                           text=f"{name}：{n:,} 栋（{NA if r is None else f'{r:.0%}'}）")
     charts.base_layout(fig, "组织链条逐级到达的楼栋", height=height)
-    fig.update_layout(margin=dict(l=10, r=10, t=50, b=10), bargap=0.35, showlegend=False)
-    fig.update_xaxes(visible=False, range=[0, max(total, 1) * 2.0])
-    fig.update_yaxes(autorange="reversed", title=None)
+    fig.update_layout(margin=dict(l=10, r=10, t=50, b=10), showlegend=False)
+    fig.update_xaxes(visible=False, range=[0, max(total, 1) * 1.02])
+    fig.update_yaxes(autorange="reversed", showticklabels=False, title=None)
     return fig
 
 
