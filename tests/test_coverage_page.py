@@ -101,3 +101,17 @@ def test_c6_checks_name_the_rule(app):
     assert (checks[checks["违反的规定"] == "党员超过 50 人"]["党员数"] > 50).all()
     gaps = next(f for f in frames if "缺口" in f.columns)
     assert gaps.iloc[0]["楼栋"] == "（整个小区）"  # whole compounds without a branch come first
+
+
+def test_two_communities_side_by_side(app):
+    at = app(PAGE, community="江欣苑社区", to="2023-08")
+    picker = at.multiselect(key="side_by_side")
+    assert picker.value == ["江堤街道 › 江欣苑社区"]
+    picker.set_value(["江堤街道 › 江欣苑社区", "莘庄镇 › 康城社区"]).run()
+    assert not at.exception
+    trees = [s["data"][0] for s in charts(at) if s["data"][0]["type"] == "treemap"]
+    # the page's own picture plus one per chosen community
+    assert len(trees) == 3
+    assert [t["labels"][0] for t in trees[1:]] == ["江欣苑社区", "康城社区"]
+    captions = " ".join(c.value for c in at.caption)
+    assert "C4 100.0%（88/88）" in captions and "（35/286）" in captions
