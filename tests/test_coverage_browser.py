@@ -1,0 +1,53 @@
+"""The 组织覆盖 page in Chromium against a real `streamlit run` on the demo database."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+pytestmark = pytest.mark.browser
+
+
+def metric_values(page) -> dict[str, str]:
+    labels = page.locator("[data-testid='stMetricLabel']").all_inner_texts()
+    values = page.locator("[data-testid='stMetricValue']").all_inner_texts()
+    return {label.strip(): value.strip() for label, value in zip(labels, values)}
+
+
+def test_jiangxinyuan_published_chain_in_a_real_browser(open_url):
+    page = open_url("coverage?community=江欣苑社区")
+    assert page.locator("[data-testid='stException']").count() == 0
+    assert page.locator("h1").first.inner_text().strip() == "组织覆盖"
+    m = metric_values(page)
+    assert m["小区党支部（个）"] == "8"
+    assert m["楼栋党小组（个）"] == "88"
+    assert m["党员中心户（户）"] == "177"
+    # the chain picture and the monthly chart are drawn
+    assert page.locator("[data-testid='stPlotlyChart']").count() >= 3
+
+
+def test_gap_csv_downloads_and_parses(open_url, tmp_path):
+    page = open_url("coverage?community=康城社区")
+    assert page.locator("[data-testid='stException']").count() == 0
+    page.keyboard.press("Escape")  # a first session on a fresh server may show a stray dialog
+    shown = {label: value for label, value in metric_values(page).items()}
+    button = page.locator("[data-testid='stDownloadButton'] button")
+    button.scroll_into_view_if_needed()
+    with page.expect_download() as info:
+        button.click()
+    download = info.value
+    assert download.suggested_filename.endswith(".csv")
+    path = tmp_path / "gaps.csv"
+    download.save_as(path)
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 with BOM: Excel reads the Chinese correctly
+    gaps = pd.read_csv(path, encoding="utf-8-sig")
+    assert list(gaps.columns) == ["街道", "社区", "小区", "楼栋", "缺口", "涉及楼栋", "涉及户数"]
+    assert set(gaps["社区"]) == {"康城社区"}
+    # the counts above the table match the rows of the file
+    compounds = gaps[gaps["楼栋"] == "（整个小区）"]
+    assert f"{len(compounds)} 个" == shown["无党支部的小区"]
+    n_no_group = gaps["缺口"].str.contains("无楼栋党小组").sum()
+    assert f"{n_no_group} 栋" == shown["无楼栋党小组的楼栋"]
+    # uncovered compounds cover all their buildings: C1's gap is visible in the file
+    assert compounds["涉及楼栋"].sum() > 0
