@@ -30,6 +30,18 @@ SCORE_LABELS = {"score_weight_contacted": "响应", "score_weight_solved": "解�
 SAT_PREFIX = "satisfaction_weight_"
 
 
+# Column headings of the class downloads (ticket ids, categories, dates) for the team that fixes it.
+CSV_COLUMNS = {"ticket_id": "诉求编号", "street": "街道", "community": "社区", "compound": "小区",
+               "category_l1": "一级类别", "category_l2": "二级类别", "category_l3": "三级类别", "channel": "渠道",
+               "received_at": "受理时间", "period": "做法前/后", "due_at": "办理时限", "closed_at": "办结时间",
+               "status": "状态", "contacted": "回访已联系", "solved": "回访已解决", "satisfaction": "满意度"}
+
+
+def class_csv(rows: pd.DataFrame) -> pd.DataFrame:
+    """A class's ticket list (class_tickets / practice_tickets rows) with Chinese headings."""
+    return rows.rename(columns=CSV_COLUMNS)
+
+
 # ---------------------------------------------------------------- weights in force
 
 def weights_note(settings: pd.DataFrame) -> str:
@@ -190,7 +202,8 @@ def trend_figure(monthly: pd.DataFrame, practices: pd.DataFrame, first, last) ->
         ))
     charts.base_layout(fig, "月度趋势：三率与诉求量", height=420)
     fig.update_layout(yaxis=dict(title="比率（%）", range=[0, 105]),
-                      yaxis2=dict(title="诉求量（件）", overlaying="y", side="right", rangemode="tozero", showgrid=False),
+                      yaxis2=dict(title="诉求量（件）", overlaying="y", side="right", rangemode="tozero", showgrid=False,
+                                  tickmode="auto", tickformat=",d"),
                       margin=dict(t=80))
     charts.month_axis(fig, first, last)
     if not practices.empty:
@@ -301,11 +314,11 @@ def before_after_figure(rows: pd.DataFrame, title: str) -> go.Figure:
     start = pd.Timestamp(r["started_on"].iloc[0])
     fig.add_shape(type="line", x0=start - pd.Timedelta(days=15), x1=start - pd.Timedelta(days=15), y0=0, y1=1,
                   xref="x", yref="paper", line=dict(color="#7D3C98", width=1, dash="dot"))
-    charts.base_layout(fig, title, height=320)
-    fig.update_xaxes(tickformat="%Y-%m", dtick="M1",
+    charts.base_layout(fig, title, height=360)
+    fig.update_xaxes(tickformat="%Y-%m", dtick="M2",
                      range=[r["month"].min() - pd.Timedelta(days=20), r["month"].max() + pd.Timedelta(days=20)])
     fig.update_yaxes(title="诉求量（件/月）", rangemode="tozero")
-    fig.update_layout(margin=dict(t=70))
+    fig.update_layout(margin=dict(t=70, b=10), legend=dict(orientation="h", yanchor="top", y=-0.15, xanchor="left", x=0))
     return fig
 
 

@@ -7,7 +7,7 @@ import streamlit as st
 from governance import metrics, runtime, ui
 from governance import tickets as tk
 from governance.indicators import SMALL_SAMPLE
-from governance.labels import NA, fmt_count_rate, fmt_num, fmt_rate
+from governance.labels import NA, fmt_num, fmt_rate
 from governance.periods import month_end
 
 sel = ui.selection()
@@ -24,22 +24,19 @@ Tp = metrics.tickets(runtime.query("tickets/rates_by_community", prev_p), weight
 X = tk.summary(runtime.query("tickets/summary", now_p).iloc[0])
 practices = runtime.query("practices/practices_in_selection", now_p)
 
-CSV_COLUMNS = {"ticket_id": "诉求编号", "street": "街道", "community": "社区", "compound": "小区",
-               "category_l1": "一级类别", "category_l2": "二级类别", "category_l3": "三级类别", "channel": "渠道",
-               "received_at": "受理时间", "period": "做法前/后", "due_at": "办理时限", "closed_at": "办结时间",
-               "status": "状态", "contacted": "回访已联系", "solved": "回访已解决", "satisfaction": "满意度"}
-
-
 def followups(v) -> str:
     return f"{fmt_num(v.numerator)} / {fmt_num(v.denominator)} 件有效回访"
 
 
+def rate_text(num, den, r, digits: int = 0) -> str:
+    """'79.4%（151.6/191）': the rate with its counts; 无数据 without follow-ups."""
+    if not den:
+        return f"{NA}（0 件回访）"
+    return f"{fmt_rate(r)}（{fmt_num(num, digits)}/{fmt_num(den)}）"
+
+
 def category_label(l1, l2, l3) -> str:
     return " › ".join(x for x in (l1, l2, l3) if isinstance(x, str) and x)
-
-
-def csv_of(df: pd.DataFrame) -> pd.DataFrame:
-    return df.rename(columns=CSV_COLUMNS)
 
 
 # ------------------------------------------------------------------ headline
@@ -97,29 +94,26 @@ cats = runtime.query("tickets/by_category", now_p)
 if cats.empty:
     ui.empty_state("所选范围和期间内没有诉求。")
 else:
-    left, right = st.columns([5, 6])
-    with left:
-        st.plotly_chart(tk.category_sunburst(cats), width="stretch", key="sunburst")
-    with right:
-        level = st.radio("类别层级", ["一级", "二级", "三级"], index=2, horizontal=True, key="cat_level")
-        keys = {"一级": ["category_l1"], "二级": ["category_l1", "category_l2"],
-                "三级": ["category_l1", "category_l2", "category_l3"]}[level]
-        g = (cats.fillna({"category_l2": tk.NO_SUB, "category_l3": tk.NO_SUB})
-             .groupby(keys)[["tickets", "followups", "contacted", "solved", "satisfied", "closed"]].sum()
-             .reset_index().sort_values("tickets", ascending=False))
-        g["类别"] = [category_label(*r) for r in g[keys].itertuples(index=False, name=None)]
-        g = tk.with_rates(g)
-        view = pd.DataFrame({
-            "类别": g["类别"], "诉求量": g["tickets"], "有效回访": g["followups"],
-            "T2 响应率": [fmt_count_rate(k, n, r) for k, n, r in zip(g["contacted"], g["followups"], g["T2"])],
-            "T3 解决率": [fmt_count_rate(k, n, r) for k, n, r in zip(g["solved"], g["followups"], g["T3"])],
-            "T4 满意率": [fmt_count_rate(round(k, 1), n, r) for k, n, r in zip(g["satisfied"], g["followups"], g["T4"])],
-            "办结率": [fmt_count_rate(k, n, r) for k, n, r in
-                     zip(g["closed"], g["tickets"], g["closed"] / g["tickets"].where(g["tickets"] > 0))],
-            "样本": ["样本少" if s else "" for s in g["small_sample"]],
-        })
-        st.dataframe(view, hide_index=True, width="stretch", height=420)
-        ui.capped_note(cats)
+    st.plotly_chart(tk.category_sunburst(cats), width="stretch", key="sunburst")
+    level = st.radio("类别层级", ["一级", "二级", "三级"], index=2, horizontal=True, key="cat_level")
+    keys = {"一级": ["category_l1"], "二级": ["category_l1", "category_l2"],
+            "三级": ["category_l1", "category_l2", "category_l3"]}[level]
+    g = (cats.fillna({"category_l2": tk.NO_SUB, "category_l3": tk.NO_SUB})
+         .groupby(keys)[["tickets", "followups", "contacted", "solved", "satisfied", "closed"]].sum()
+         .reset_index().sort_values("tickets", ascending=False))
+    g["类别"] = [category_label(*r) for r in g[keys].itertuples(index=False, name=None)]
+    g = tk.with_rates(g)
+    view = pd.DataFrame({
+        "类别": g["类别"], "诉求量": g["tickets"], "有效回访": g["followups"],
+        "T2 响应率": [rate_text(k, n, r) for k, n, r in zip(g["contacted"], g["followups"], g["T2"])],
+        "T3 解决率": [rate_text(k, n, r) for k, n, r in zip(g["solved"], g["followups"], g["T3"])],
+        "T4 满意率": [rate_text(k, n, r, 1) for k, n, r in zip(g["satisfied"], g["followups"], g["T4"])],
+        "办结率": [rate_text(k, n, r) for k, n, r in
+                 zip(g["closed"], g["tickets"], g["closed"] / g["tickets"].where(g["tickets"] > 0))],
+        "样本": ["样本少" if s else "" for s in g["small_sample"]],
+    })
+    st.dataframe(view, hide_index=True, width="stretch", height=min(420, 38 + 35 * len(view)))
+    ui.capped_note(cats)
 
 # ------------------------------------------------------------------ communities
 st.subheader("各社区排名")
@@ -139,15 +133,17 @@ else:
         "街道": ranked["street"], "社区": ranked["community"],
         "诉求量": ranked["tickets"], "有效回访": ranked["followups"],
         "T9 综合得分": ranked["T9"].round(1),
-        "T2 响应率": [fmt_count_rate(k, n, r) for k, n, r in zip(ranked["contacted"], ranked["followups"], ranked["T2"])],
-        "T3 解决率": [fmt_count_rate(k, n, r) for k, n, r in zip(ranked["solved"], ranked["followups"], ranked["T3"])],
-        "T4 满意率": [fmt_count_rate(round(k, 1), n, r) for k, n, r in zip(ranked["satisfied"], ranked["followups"], ranked["T4"])],
+        "T2 响应率": [rate_text(k, n, r) for k, n, r in zip(ranked["contacted"], ranked["followups"], ranked["T2"])],
+        "T3 解决率": [rate_text(k, n, r) for k, n, r in zip(ranked["solved"], ranked["followups"], ranked["T3"])],
+        "T4 满意率": [rate_text(k, n, r, 1) for k, n, r in zip(ranked["satisfied"], ranked["followups"], ranked["T4"])],
         f"{funnel_code} 95% 区间": [NA if pd.isna(lo) else f"{lo * 100:.1f}%–{hi * 100:.1f}%"
                                    for lo, hi in zip(ranked[f"{funnel_code}_lo"], ranked[f"{funnel_code}_hi"])],
         f"{funnel_code} 与总体比": ranked["position"],
         "可靠性": [f"样本少（<{SMALL_SAMPLE}）" if s else ("无回访" if n == 0 else "")
                 for s, n in zip(ranked["small_sample"], ranked["followups"])],
     })
+    if ranked["street"].nunique() == 1:
+        view = view.drop(columns="街道")
     st.dataframe(view, hide_index=True, width="stretch",
                  column_config={"T9 综合得分": st.column_config.NumberColumn(format="%.1f", help=ui.indicator_help("T9"))})
     ui.capped_note(tix)
@@ -193,7 +189,7 @@ else:
         **now_p, "category_l1": r["category_l1"], "category_l2": r["category_l2"], "category_l3": r["category_l3"],
         "community_id": int(r["community_id"]), "compound_id": int(r["compound_id"]),
         "from_day": sel.period.start, "to_day": sel.period.end})
-    ui.download_csv(csv_of(rows), f"下载该类诉求清单（{len(rows)} 件，CSV）",
+    ui.download_csv(tk.class_csv(rows), f"下载该类诉求清单（{len(rows)} 件，CSV）",
                     f"反复诉求_{r['compound']}_{r['category_l3'] or r['category_l1']}.csv", key="recurring_csv")
 
 st.subheader("扩散：多个社区同月出现的同类诉求")
@@ -233,7 +229,7 @@ else:
             **now_p, "category_l1": s["category_l1"], "category_l2": s["category_l2"], "category_l3": s["category_l3"],
             "community_id": None, "compound_id": None,
             "from_day": s["first_spread_month"], "to_day": month_end(s["last_spread_month"])})
-        ui.download_csv(csv_of(rows), f"下载该类诉求清单（{len(rows)} 件，CSV）",
+        ui.download_csv(tk.class_csv(rows), f"下载该类诉求清单（{len(rows)} 件，CSV）",
                         f"扩散诉求_{s['category_l3'] or s['category_l1']}.csv", key="spread_csv")
         ui.capped_note(rows)
 
@@ -266,7 +262,7 @@ else:
                                                    f"{title}<br><sub>{tk.plain(p.related_category, 20)}，变化 {tk.fmt_change(p.change)}</sub>"),
                             width="stretch", key=f"ba_{p.practice_id}")
             rows = runtime.query("tickets/practice_tickets", {**now_p, "practice_id": int(p.practice_id)})
-            ui.download_csv(csv_of(rows), f"下载该做法前后的诉求清单（{len(rows)} 件，CSV）",
+            ui.download_csv(tk.class_csv(rows), f"下载该做法前后的诉求清单（{len(rows)} 件，CSV）",
                             f"做法前后_{p.community}_{p.related_category}.csv", key=f"ba_csv_{p.practice_id}")
     if len(summary) > len(shown):
         st.caption(f"共 {len(summary)} 项做法，图中仅显示前 {len(shown)} 项；表格列出全部。")
