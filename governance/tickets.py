@@ -201,7 +201,7 @@ def trend_figure(monthly: pd.DataFrame, practices: pd.DataFrame, first, last) ->
             hovertemplate="%{x|%Y-%m}：%{y:.1f}%（%{customdata[0]:.1f} / %{customdata[1]:.0f}）<extra>" + code + "</extra>",
         ))
     charts.base_layout(fig, "月度趋势：三率与诉求量", height=420)
-    fig.update_layout(yaxis=dict(title="比率（%）", range=[0, 105]),
+    fig.update_layout(yaxis=dict(title="比率（%）", range=[0, 118], tickvals=[0, 20, 40, 60, 80, 100]),
                       yaxis2=dict(title="诉求量（件）", overlaying="y", side="right", rangemode="tozero", showgrid=False,
                                   tickmode="auto", tickformat=",d"),
                       margin=dict(t=80))
@@ -326,6 +326,13 @@ def plain(text, limit: int) -> str:
     """Data text for a Plotly title, which reads a few HTML-like tags: angle brackets neutralised."""
     text = str(text).replace("<", "‹").replace(">", "›")
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def file_name(*parts) -> str:
+    """A download file name from data parts, without path separators or control characters."""
+    text = "_".join(str(p) for p in parts if p is not None and str(p))
+    text = "".join("_" if ch in '/\\:*?"<>|' or ord(ch) < 32 else ch for ch in text)
+    return text[:80] + ".csv"
 
 
 def fmt_change(x) -> str:

@@ -35,8 +35,8 @@ def rate_text(num, den, r, digits: int = 0) -> str:
     return f"{fmt_rate(r)}（{fmt_num(num, digits)}/{fmt_num(den)}）"
 
 
-def category_label(l1, l2, l3) -> str:
-    return " › ".join(x for x in (l1, l2, l3) if isinstance(x, str) and x)
+def category_label(*levels) -> str:
+    return " › ".join(x for x in levels if isinstance(x, str) and x)
 
 
 # ------------------------------------------------------------------ headline
@@ -190,7 +190,7 @@ else:
         "community_id": int(r["community_id"]), "compound_id": int(r["compound_id"]),
         "from_day": sel.period.start, "to_day": sel.period.end})
     ui.download_csv(tk.class_csv(rows), f"下载该类诉求清单（{len(rows)} 件，CSV）",
-                    f"反复诉求_{r['compound']}_{r['category_l3'] or r['category_l1']}.csv", key="recurring_csv")
+                    tk.file_name("反复诉求", r["compound"], r["category_l3"] or r["category_l1"]), key="recurring_csv")
 
 st.subheader("扩散：多个社区同月出现的同类诉求")
 n_communities = len(tix)
@@ -230,7 +230,7 @@ else:
             "community_id": None, "compound_id": None,
             "from_day": s["first_spread_month"], "to_day": month_end(s["last_spread_month"])})
         ui.download_csv(tk.class_csv(rows), f"下载该类诉求清单（{len(rows)} 件，CSV）",
-                        f"扩散诉求_{s['category_l3'] or s['category_l1']}.csv", key="spread_csv")
+                        tk.file_name("扩散诉求", s["category_l3"] or s["category_l1"]), key="spread_csv")
         ui.capped_note(rows)
 
 st.subheader("做法前后：该类诉求是否减少")
@@ -263,6 +263,6 @@ else:
                             width="stretch", key=f"ba_{p.practice_id}")
             rows = runtime.query("tickets/practice_tickets", {**now_p, "practice_id": int(p.practice_id)})
             ui.download_csv(tk.class_csv(rows), f"下载该做法前后的诉求清单（{len(rows)} 件，CSV）",
-                            f"做法前后_{p.community}_{p.related_category}.csv", key=f"ba_csv_{p.practice_id}")
+                            tk.file_name("做法前后", p.community, p.related_category), key=f"ba_csv_{p.practice_id}")
     if len(summary) > len(shown):
         st.caption(f"共 {len(summary)} 项做法，图中仅显示前 {len(shown)} 项；表格列出全部。")
