@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 
-PAGE = "pages/coverage_page.py"
+PAGE = "pages/2_coverage.py"
 
 
 def metrics(at) -> dict[str, str]:

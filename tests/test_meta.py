@@ -31,7 +31,9 @@ def test_every_query_runs_and_documents_its_parameters_and_columns(name, fixture
     # generic values for any parameter a page may bind; a query with extra parameters names them here
     params = {**ALL, **PERIOD, "search": "", "limit": 50, "months": 6, "k": 5, "category": None,
               "window_days": 90, "min_communities": 2, "compound_id": None, "community_id": 1,
-              "active_only": False, "org_id": 401}
+              "active_only": False, "org_id": 401, "min_members": 3, "committee_from": 7, "general_over": 50,
+              "committee_over": 100, "category_l1": "物业管理", "category_l2": "设施维修", "category_l3": "下水道堵塞",
+              "from_day": PERIOD["start"], "to_day": PERIOD["end"], "practice_id": 501, "top": 10}
     missing = db.sql_params(sql) - params.keys()
     assert not missing, f"{name}: add a test value for {missing} in tests/test_meta.py"
     df = db.run_query(fixture_con, name, params)

@@ -7,11 +7,7 @@ pytestmark = pytest.mark.browser
 
 def test_yuyuan_shows_three_rates_and_trust_property_before_after(open_url):
     page = open_url("tickets?community=裕园社区")
-    # The first session on a fresh server opens a "Page not found" dialog over the page it did
-    # render (a foundation quirk, reported); close it so the page can be used.
-    if page.get_by_text("Page not found").count():
-        page.keyboard.press("Escape")
-        page.get_by_text("Page not found").wait_for(state="hidden")
+    assert page.get_by_text("Page not found").count() == 0
     assert page.locator("[data-testid='stException']").count() == 0
     labels = page.locator("[data-testid='stMetricLabel']").all_inner_texts()
     values = page.locator("[data-testid='stMetricValue']").all_inner_texts()

@@ -14,7 +14,7 @@ from tests import fixtures
 from tests.test_tickets_queries import _extra
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGE = "pages/tickets_page.py"
+PAGE = "pages/4_tickets.py"
 
 
 def metric(at, prefix):

@@ -9,6 +9,7 @@ from governance import coverage, metrics, runtime, ui
 from governance.indicators import INDICATORS
 from governance.labels import fmt_num
 
+ui.frame_guard()
 sel = ui.selection()
 before_day = sel.period.start - dt.timedelta(days=1)
 ui.page_header("组织覆盖", sel, f"变化与期初（{before_day:%Y-%m-%d}）相比")

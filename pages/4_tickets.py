@@ -10,6 +10,7 @@ from governance.indicators import SMALL_SAMPLE
 from governance.labels import NA, fmt_num, fmt_rate
 from governance.periods import month_end
 
+ui.frame_guard()
 sel = ui.selection()
 prev = sel.period.previous()
 ui.page_header("诉求办理", sel, f"变化与上一等长期间（{prev.label()}）相比")
