@@ -769,7 +769,9 @@ def validate(con, table: str, data: bytes, file_name: str, sheet: str | None = N
                 "数据库中已有这条记录（" + "、".join(spec.col(k).label for k in key) + "相同）",
                 "新的记录；如要用文件内容更新已有记录，请勾选“更新已有记录”（命令行加 --update）")
 
-    report.problems, report.problem_count = out.problems, out.count
+    # by row as the user reads the file (whole-file problems first); within a row, in check order
+    report.problems = sorted(out.problems, key=lambda p: p.row or 0)
+    report.problem_count = out.count
     report.rows = df
     report.n_update = int(df["_update"].sum())
     report.n_new = n - report.n_update
