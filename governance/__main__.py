@@ -1,4 +1,8 @@
-"""Command line: `python -m governance demo [--db PATH]` and the other commands.
+"""Command line: `python -m governance demo [--db PATH]` and the other commands:
+
+    python -m governance import FILE --table TABLE [--db PATH] [--sheet NAME] [--update]
+    python -m governance template TABLE [--format xlsx|csv] -o FILE
+    python -m governance undo BATCH [--db PATH]
 
 Exit codes: 0 success, 1 refused or bad input (the message says why), 2 usage error.
 """
@@ -32,18 +36,107 @@ def _demo(args) -> int:
     return 0
 
 
+def _open_for_writing(args):
+    """The database to import into; a path with no database gets an empty schema (no demo data)."""
+    path = Path(args.db) if args.db else db.db_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path, db.connect(path)
+
+
+def _import(args) -> int:
+    from governance import importer
+
+    src = Path(args.file)
+    if not src.is_file():
+        print(f"找不到要导入的文件 {src}。", file=sys.stderr)
+        return 1
+    if src.stat().st_size > importer.MAX_FILE_BYTES:
+        problems = [importer.Problem(None, "", "", f"文件大小为 {src.stat().st_size / 1024 / 1024:.1f} MB，"
+                                     f"超过上限 {importer.MAX_FILE_BYTES / 1024 / 1024:.1f} MB",
+                                     "更小的文件：可按年份或社区拆成几个文件分别导入")]
+        _print_problems(src, problems, len(problems))
+        return 1
+    data = src.read_bytes()
+    path, con = _open_for_writing(args)
+    try:
+        report, result = importer.import_file(con, args.table, data, src.name, sheet=args.sheet,
+                                              update=args.update, who=importer.current_user())
+    finally:
+        con.close()
+    for w in report.warnings:
+        print(f"提示：{w}", file=sys.stderr)
+    if result is None:
+        _print_problems(src, report.problems, report.problem_count)
+        return 1
+    label = importer.SPECS[args.table].label
+    print(f"已导入 {src.name} 到 {path}：第 {result.batch_id} 批，{label}表新增 {result.added:,} 行，"
+          f"更新 {result.updated:,} 行。如需撤销：python -m governance undo {result.batch_id}")
+    return 0
+
+
+def _print_problems(src, problems, total) -> None:
+    print(f"未导入 {src.name}：发现 {total:,} 处问题，数据库未做任何修改。", file=sys.stderr)
+    print("行｜列｜值｜问题｜应为", file=sys.stderr)
+    for p in problems:
+        print(p.as_line(), file=sys.stderr)
+    if total > len(problems):
+        print(f"……另有 {total - len(problems):,} 处问题未列出。", file=sys.stderr)
+
+
+def _template(args) -> int:
+    from governance.templates import template_bytes
+
+    out = Path(args.output)
+    fmt = args.format or (out.suffix.lstrip(".").lower() if out.suffix.lower() in (".csv", ".xlsx") else "xlsx")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(template_bytes(args.table, fmt))
+    print(f"已写出{fmt}模板 {out}")
+    return 0
+
+
+def _undo(args) -> int:
+    from governance import importer
+
+    path, con = _open_for_writing(args)
+    try:
+        print(importer.undo(con, args.batch))
+    except importer.ImportRefused as exc:
+        print(str(exc.problems[0].message) + (f"；{exc.problems[0].expected}" if exc.problems[0].expected else ""),
+              file=sys.stderr)
+        return 1
+    finally:
+        con.close()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _Parser(prog="python -m governance", description="社区治理指标看板的命令行工具")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     demo = sub.add_parser("demo", help="生成演示数据库")
     demo.add_argument("--db", help="数据库路径（默认 $GOVERNANCE_DB 或 data/governance.duckdb）")
     demo.add_argument("--force", action="store_true", help="覆盖已存在的数据库")
+    from governance.importer import SPECS
+
+    tables = list(SPECS)
+    imp = sub.add_parser("import", help="导入本街道的 Excel/CSV 文件（一个文件对应一张表）")
+    imp.add_argument("file", help="要导入的 .csv 或 .xlsx 文件")
+    imp.add_argument("--table", required=True, choices=tables, help="导入到哪张表")
+    imp.add_argument("--db", help="数据库路径（默认 $GOVERNANCE_DB 或 data/governance.duckdb；不存在时新建空库）")
+    imp.add_argument("--sheet", help="Excel 工作表名称（默认第一个）")
+    imp.add_argument("--update", action="store_true", help="数据库中已有的记录（如同一诉求编号）按文件内容更新")
+    tpl = sub.add_parser("template", help="写出某张表的导入模板")
+    tpl.add_argument("table", choices=tables)
+    tpl.add_argument("--format", choices=["xlsx", "csv"], help="模板格式（默认按 -o 的扩展名，否则 xlsx）")
+    tpl.add_argument("-o", "--output", required=True, help="输出文件")
+    und = sub.add_parser("undo", help="撤销一个导入批次")
+    und.add_argument("batch", type=int, help="批次号")
+    und.add_argument("--db", help="数据库路径")
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2
     try:
-        return {"demo": _demo}[args.command](args)
+        return {"demo": _demo, "import": _import, "template": _template, "undo": _undo}[args.command](args)
     except db.DatabaseError as exc:
         print(str(exc), file=sys.stderr)
         return 1

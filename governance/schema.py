@@ -180,9 +180,19 @@ DATA_TABLES = [
 ]
 
 
+# For each data table, `undo_<table>`: the previous versions of the rows an import batch
+# updated (or, for the removal of the demonstration data, the rows it deleted), so that undoing
+# the batch restores them exactly. Same columns as the table, plus the batch that replaced them.
+UNDO_DDL = "\n".join(
+    f"CREATE TABLE IF NOT EXISTS undo_{t} AS SELECT NULL::INTEGER AS undo_batch, * FROM {t} LIMIT 0;"
+    for t in DATA_TABLES
+)
+
+
 def create_schema(con) -> None:
     """Create every table if missing and record the schema version (idempotent)."""
     con.execute(DDL)
+    con.execute(UNDO_DDL)
     con.execute(
         "INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT (key) DO NOTHING",
         [str(SCHEMA_VERSION)],

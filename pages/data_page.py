@@ -1,0 +1,156 @@
+"""数据管理: download a template, upload a street's own file, check it, import it, undo any
+batch, and replace the demonstration data with one's own. All writes go through the importer."""
+
+import hashlib
+
+import streamlit as st
+
+from governance import db, exports, importer, runtime, templates
+from governance.labels import TABLE_LABELS
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+WHO = "数据管理页面"
+MAX_BATCHES_SHOWN = 50
+
+st.title("数据管理")
+st.caption("用本街道自己的 Excel / CSV 文件替换演示数据：先下载模板填写，再上传检查，确认后导入。"
+           "有任何问题时不会写入任何数据；每次导入都可以撤销。")
+
+flash = st.session_state.pop("data_flash", None)
+if flash:
+    kind, message = flash
+    (st.success if kind == "success" else st.error)(message)
+
+con = runtime.connection()
+
+# 1. 模板 ------------------------------------------------------------------------------------
+st.header("1. 选择数据表，下载模板")
+st.caption("先导入社区，再导入小区、楼栋，然后是党组织、社会组织、诉求和经验做法：行里的社区、小区、楼栋、组织按名称对应已导入的数据。")
+table = st.selectbox("数据表", list(importer.SPECS), key="data_table",
+                     format_func=lambda t: f"{TABLE_LABELS[t]}（{t}）")
+spec = importer.SPECS[table]
+left, right, _ = st.columns([1, 1, 2])
+left.download_button("下载 Excel 模板", templates.template_bytes(table, "xlsx"), key="tpl_xlsx",
+                     file_name=templates.template_name(table, "xlsx"), mime=XLSX_MIME, icon=":material/download:")
+right.download_button("下载 CSV 模板", templates.template_bytes(table, "csv"), key="tpl_csv",
+                      file_name=templates.template_name(table, "csv"), mime="text/csv", icon=":material/download:")
+with st.expander(f"“{spec.label}”表各列的填写说明"):
+    rows = templates.explanation_rows(table)
+    st.dataframe([dict(zip(rows[0], r)) for r in rows[1:]], hide_index=True, width="stretch")
+    st.caption("同一条记录以“" + "、".join(spec.col(k).label for k in spec.key) + "”识别。")
+
+# 2. 上传、检查、导入 ---------------------------------------------------------------------------
+st.header("2. 上传文件，检查后导入")
+upload_key = f"data_upload_{st.session_state.get('data_upload_n', 0)}"
+upload = st.file_uploader(f"上传“{spec.label}”表的文件（.xlsx 或 .csv，不超过 {st.get_option('server.maxUploadSize')} MB）",
+                          type=["xlsx", "csv"], key=upload_key)
+update = st.checkbox("数据库中已有的记录按文件内容更新（例如同一诉求编号的诉求）", key="data_update",
+                     help="不勾选时，文件中与已有记录重复的行会被列为问题，整个文件不导入。")
+
+if upload is not None:
+    data = upload.getvalue()
+    sheet = None
+    if data[:4] == b"PK\x03\x04":
+        try:
+            names = importer.sheet_names(data)
+        except Exception:
+            names = []
+        if len(names) > 1:
+            sheet = st.selectbox("工作表", names, key="data_sheet")
+    check_key = (hashlib.sha256(data).hexdigest(), table, sheet, update, db.data_version(con))
+    cached = st.session_state.get("data_check")
+    if cached is None or cached[0] != check_key:
+        with st.spinner("正在检查文件……"):
+            cur = con.cursor()
+            try:
+                report = importer.validate(cur, table, data, upload.name, sheet=sheet, update=update,
+                                           max_bytes=st.get_option("server.maxUploadSize") * 1024 * 1024)
+            finally:
+                cur.close()
+        st.session_state["data_check"] = (check_key, report)
+    report = st.session_state["data_check"][1]
+
+    for warning in report.warnings:
+        st.warning(warning, icon=":material/info:")
+    if not report.ok:
+        st.error(f"发现 {report.problem_count:,} 处问题，没有导入任何数据。请按下表修改文件后重新上传。",
+                 icon=":material/error:")
+        problems = report.problems_frame()
+        st.dataframe(problems, hide_index=True, width="stretch", key="data_problems")
+        if report.problem_count > len(problems):
+            st.caption(f"仅列出前 {len(problems):,} 处问题。")
+        st.download_button("下载问题清单（CSV）", exports.csv_bytes(problems),
+                           file_name=f"问题清单_{upload.name}.csv", mime="text/csv", key="data_problems_csv",
+                           icon=":material/download:")
+    else:
+        st.success(f"检查通过：共 {report.n_new + report.n_update:,} 行，将新增 {report.n_new:,} 行、"
+                   f"更新 {report.n_update:,} 行。请核对下面的预览，确认后点击“导入”。", icon=":material/check_circle:")
+        st.dataframe(report.preview(20), hide_index=True, width="stretch", key="data_preview")
+        if report.n_new + report.n_update > 20:
+            st.caption("预览仅显示前 20 行。")
+        if st.button("导入", type="primary", key="data_import", icon=":material/upload:"):
+            with st.spinner("正在导入……"):
+                _, result = importer.import_file(con, table, data, upload.name, sheet=sheet, update=update, who=WHO)
+            if result is None:
+                st.session_state["data_flash"] = ("error", "导入前的复核发现了问题（数据可能刚被其他人修改），没有导入任何数据；请重新上传检查。")
+            else:
+                st.session_state["data_flash"] = (
+                    "success", f"已导入 {upload.name}：第 {result.batch_id} 批，{spec.label}表新增 {result.added:,} 行、"
+                               f"更新 {result.updated:,} 行。所有页面已按新数据更新。")
+                st.session_state["data_upload_n"] = st.session_state.get("data_upload_n", 0) + 1
+            st.session_state.pop("data_check", None)
+            st.rerun()
+
+# 3. 导入记录 --------------------------------------------------------------------------------
+st.header("3. 导入记录")
+batches = runtime.query("data/batches")
+if batches.empty:
+    st.info("还没有导入过数据。", icon=":material/info:")
+else:
+    st.caption("撤销一个批次：删除它新增的行，把它更新过的行恢复成导入前的样子。")
+    for b in batches.head(MAX_BATCHES_SHOWN).itertuples():
+        with st.container(border=True):
+            info, action = st.columns([5, 1], vertical_alignment="center")
+            if b.table_name == importer.DEMO_REMOVAL:
+                what = f"**第 {b.batch_id} 批** · 替换演示数据 · {b.file_name}"
+            else:
+                what = (f"**第 {b.batch_id} 批** · {TABLE_LABELS.get(b.table_name, b.table_name)} · {b.file_name} · "
+                        f"新增 {b.rows_added:,} 行，更新 {b.rows_updated:,} 行")
+            info.markdown(what)
+            when = f"{b.imported_at:%Y-%m-%d %H:%M}" + (f" · {b.imported_by}" if b.imported_by else "")
+            if b.sha256:
+                when += f" · SHA-256 {b.sha256[:12]}…"
+            if b.undone_at is not None and b.undone_at == b.undone_at:
+                info.caption(f"{when} · 已于 {b.undone_at:%Y-%m-%d %H:%M} 撤销")
+                action.caption("已撤销")
+            else:
+                info.caption(when)
+                if action.button("撤销", key=f"undo_{b.batch_id}", icon=":material/undo:"):
+                    try:
+                        st.session_state["data_flash"] = ("success", importer.undo(con, int(b.batch_id)))
+                    except importer.ImportRefused as exc:
+                        p = exc.problems[0]
+                        st.session_state["data_flash"] = ("error", f"不能撤销：{p.message}。{p.expected}")
+                    st.session_state.pop("data_check", None)
+                    st.rerun()
+    if len(batches) > MAX_BATCHES_SHOWN:
+        st.caption(f"仅显示最近 {MAX_BATCHES_SHOWN} 批。")
+
+# 4. 演示数据 --------------------------------------------------------------------------------
+lineage = runtime.query("common/lineage")
+demo_rows = int(lineage.loc[lineage["source"].isin(["simulated", "published"]), "rows"].sum()) if not lineage.empty else 0
+st.header("4. 用本街道的数据替换演示数据")
+if demo_rows == 0:
+    st.caption("数据库中没有演示数据。")
+else:
+    st.markdown(f"数据库中有 **{demo_rows:,}** 行演示数据（模拟数据和报道中的公开数字）。删除后，各页面只显示本街道导入的数据，"
+                "页面顶部的“演示数据”提示也会消失。这一操作记为一个批次，需要时可在上面的导入记录中撤销、恢复演示数据。")
+    confirm = st.checkbox(f"我确认删除全部 {demo_rows:,} 行演示数据", key="data_confirm_demo")
+    if st.button("删除演示数据", disabled=not confirm, key="data_remove_demo", icon=":material/delete:"):
+        try:
+            st.session_state["data_flash"] = ("success", importer.remove_demo_data(con, who=WHO))
+        except importer.ImportRefused as exc:
+            p = exc.problems[0]
+            st.session_state["data_flash"] = ("error", f"未删除：{p.message}。{p.expected}")
+        st.session_state.pop("data_check", None)
+        st.rerun()
