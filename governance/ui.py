@@ -18,16 +18,21 @@ from governance.metrics import Value
 def frame_guard() -> None:
     """First line of every page: make sure the page runs inside app.py's frame.
 
-    With a pages/ folder, the first session after a server start runs in Streamlit's old
-    folder mode until app.py calls st.navigation: a deep link then runs the page file alone
-    (file names in the sidebar, no filters). Switching that mode off and rerunning puts the
-    page back in the frame, at the same URL.
+    With a pages/ folder, the first session after a server start (and every AppTest run) runs
+    in Streamlit's old folder mode until app.py calls st.navigation: a deep link then runs the
+    page file alone (file names in the sidebar, no filters). Here the page hands over to app.py
+    within the same run (so a button click that started the run is not lost); app.py's
+    st.navigation leaves folder mode and runs this page inside the frame; then this outer run stops.
     """
     from streamlit.runtime.pages_manager import PagesManager
 
     if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
+        import runpy
+
+        from governance.navigation import ROOT
+
+        runpy.run_path(str(ROOT / "app.py"), run_name="__main__")
+        st.stop()
 
 
 def selection() -> Selection:

@@ -105,6 +105,7 @@ def choose(page, label: str, option: str) -> None:
     """Pick `option` in the selectbox labelled `label` (Streamlit's combobox), then wait for the rerun."""
     box = page.get_by_role("combobox", name=label)
     box.click()
+    box.fill(option)          # the list is virtualised: filter it so the option is rendered
     page.get_by_role("option", name=option, exact=True).first.click()
     page.wait_for_function("([el, v]) => el.value === v", arg=[box.element_handle(), option])
     page.wait_for_timeout(200)

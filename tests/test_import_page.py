@@ -27,7 +27,7 @@ def own_app(demo_db_master, tmp_path, monkeypatch):
     monkeypatch.setenv("GOVERNANCE_DB", str(path))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.run()
-    at.switch_page("pages/data_page.py").run()
+    at.switch_page("pages/6_data.py").run()
     return at, path
 
 
@@ -57,16 +57,6 @@ def test_replace_demo_data_needs_confirmation_and_removes_the_banner(own_app):
     assert any("演示数据" in w.value for w in at.warning)
 
 
-def dismiss_page_not_found(page):
-    """A deep link currently opens with Streamlit's "Page not found" dialog over the right page
-    (seen on every page, not only this one); close it so the page can be used."""
-    dialog = page.get_by_role("dialog")
-    if dialog.count():
-        page.keyboard.press("Escape")
-        dialog.wait_for(state="detached", timeout=10_000)
-
-
-@pytest.mark.browser
 def test_upload_preview_import_undo_in_a_browser(demo_db_master, browser, tmp_path):
     path = tmp_path / "demo.duckdb"
     shutil.copy(demo_db_master, path)
@@ -74,7 +64,7 @@ def test_upload_preview_import_undo_in_a_browser(demo_db_master, browser, tmp_pa
     upload.write_bytes(COMMUNITIES)
     with running_server(path) as base:
         page = open_page(browser, f"{base}/data")
-        dismiss_page_not_found(page)
+        assert page.get_by_text("Page not found").count() == 0
         page.locator("[data-testid='stFileUploader'] input[type='file']").set_input_files(str(upload))
         page.get_by_text("检查通过：共 2 行，将新增 2 行、更新 0 行").wait_for(timeout=60_000)
         wait_for_app(page)

@@ -11,7 +11,7 @@ from governance.schema import DATA_TABLES
 from tests import fixtures
 
 TICKET_HEAD = "诉求编号,街道,社区,小区,楼栋,一级分类,受理时间,办结时间,回访联系上,满意度"
-PARAMS = {**fixtures.ALL, **fixtures.PERIOD}
+PARAMS = fixtures.QUERY_PARAMS
 
 
 def snapshot(con, batches: bool = True) -> bytes:

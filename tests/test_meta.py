@@ -7,7 +7,7 @@ import pytest
 from governance import db
 from governance.demo import SETTINGS
 from governance.indicators import INDICATORS
-from tests.fixtures import ALL, PERIOD
+from tests.fixtures import QUERY_PARAMS
 
 QUERIES = db.all_query_names()
 
@@ -28,14 +28,9 @@ def test_every_query_runs_and_documents_its_parameters_and_columns(name, fixture
     assert "Parameters:" in head and "Columns:" in head, f"{name}: header must list Parameters and Columns"
     for p in db.sql_params(sql):
         assert f"${p}" in head, f"{name}: parameter ${p} not documented in its header"
-    # generic values for any parameter a page may bind; a query with extra parameters names them here
-    params = {**ALL, **PERIOD, "search": "", "limit": 50, "months": 6, "k": 5, "category": None,
-              "window_days": 90, "min_communities": 2, "compound_id": None, "community_id": 1,
-              "active_only": False, "org_id": 401, "min_members": 3, "committee_from": 7, "general_over": 50,
-              "committee_over": 100, "category_l1": "物业管理", "category_l2": "设施维修", "category_l3": "下水道堵塞",
-              "from_day": PERIOD["start"], "to_day": PERIOD["end"], "practice_id": 501, "top": 10}
+    params = QUERY_PARAMS
     missing = db.sql_params(sql) - params.keys()
-    assert not missing, f"{name}: add a test value for {missing} in tests/test_meta.py"
+    assert not missing, f"{name}: add a sample value for {missing} to QUERY_PARAMS in tests/fixtures.py"
     df = db.run_query(fixture_con, name, params)
     for col in df.columns:
         assert re.search(rf"\b{re.escape(col)}\b", head), f"{name}: output column {col} not documented"

@@ -5,13 +5,14 @@ import hashlib
 
 import streamlit as st
 
-from governance import db, exports, importer, runtime, templates
+from governance import db, exports, importer, runtime, templates, ui
 from governance.labels import TABLE_LABELS
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 WHO = "数据管理页面"
 MAX_BATCHES_SHOWN = 50
 
+ui.frame_guard()
 st.title("数据管理")
 st.caption("用本街道自己的 Excel / CSV 文件替换演示数据：先下载模板填写，再上传检查，确认后导入。"
            "有任何问题时不会写入任何数据；每次导入都可以撤销。")
