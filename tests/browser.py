@@ -101,9 +101,10 @@ def open_page(browser, url: str, viewport=(1400, 900), **context_args):
     return page
 
 
-def choose(page, label: str, option: str) -> None:
+def choose(page, label: str, option: str, sidebar: bool = False) -> None:
     """Pick `option` in the selectbox labelled `label` (Streamlit's combobox), then wait for the rerun."""
-    box = page.get_by_role("combobox", name=label)
+    scope = page.locator("[data-testid=stSidebar]") if sidebar else page
+    box = scope.get_by_role("combobox", name=label, exact=True)
     box.click()
     box.fill(option)          # the list is virtualised: filter it so the option is rendered
     page.get_by_role("option", name=option, exact=True).first.click()

@@ -66,8 +66,8 @@ def test_filter_updates_url_and_reload_restores_view(open_url):
     restored = query(page)
     assert {k: restored.get(k) for k in q} == q         # same view (the region above is filled in)
     assert first_metric(page) == shown
-    assert page.get_by_role("combobox", name="社区").input_value() == "裕园社区"
-    assert page.get_by_role("combobox", name="起始月份").input_value() == "2023-01"
+    assert page.get_by_role("combobox", name="社区", exact=True).input_value() == "裕园社区"
+    assert page.get_by_role("combobox", name="起始月份", exact=True).input_value() == "2023-01"
 
 
 def test_filters_survive_moving_between_pages(open_url):
@@ -76,3 +76,20 @@ def test_filters_survive_moving_between_pages(open_url):
     wait_for_app(page)
     page.wait_for_function("() => location.pathname === '/glossary' && location.search.includes('community=')")
     assert query(page)["community"] == "西山社区"
+
+
+@pytest.mark.parametrize("url_path", [p[2] for p in PAGES if p[2] not in ("overview",)])
+def test_every_page_keeps_its_filters_in_the_url(open_url, url_path):
+    page = open_url(f"{url_path}?community=西山社区")
+    choose(page, "截止月份", "2023-06")
+    page.wait_for_function("() => location.search.includes('to=2023-06')")
+    q = query(page)
+    assert q["community"] == "西山社区" and q["to"] == "2023-06"
+    before = page.locator("[data-testid='stMain']").inner_text()
+    page.reload()
+    wait_for_app(page)
+    assert query(page)["to"] == "2023-06"
+    assert page.get_by_role("combobox", name="截止月份", exact=True).input_value() == "2023-06"
+    assert page.get_by_role("combobox", name="社区", exact=True).input_value() == "西山社区"
+    assert page.locator("[data-testid='stException']").count() == 0
+    assert page.locator("[data-testid='stMain']").inner_text() == before     # the same view
