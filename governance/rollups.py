@@ -52,12 +52,38 @@ ORDER BY month, community_id, category_l1, category_l2, category_l3
 """
 
 
+# ticket_categories: each distinct (category_l1, l2, l3) with a small integer cat_id.
+# ticket_repeats: every ticket with a compound, narrow (category as cat_id), in the order of
+#   `tickets`, with `repeat` (the T8 rule above). Lets the recurring-problem list group a period's
+#   tickets by small integer keys, without a window.
+CATEGORIES_SQL = """
+CREATE OR REPLACE TABLE ticket_categories AS
+SELECT row_number() OVER (ORDER BY category_l1, category_l2 NULLS FIRST, category_l3 NULLS FIRST)::INTEGER AS cat_id,
+       category_l1, category_l2, category_l3
+FROM (SELECT DISTINCT category_l1, category_l2, category_l3 FROM tickets)
+"""
+REPEATS_SQL = """
+CREATE OR REPLACE TABLE ticket_repeats AS
+SELECT t.received_at, t.community_id, t.compound_id, k.cat_id, t.closed_at,
+       coalesce(date_diff('day', lag(t.received_at) OVER (
+           PARTITION BY t.compound_id, k.cat_id ORDER BY t.received_at, t.ticket_id)::DATE,
+           t.received_at::DATE) <= 90, FALSE) AS repeat
+FROM tickets t
+JOIN ticket_categories k ON k.category_l1 = t.category_l1
+    AND k.category_l2 IS NOT DISTINCT FROM t.category_l2 AND k.category_l3 IS NOT DISTINCT FROM t.category_l3
+WHERE t.compound_id IS NOT NULL
+ORDER BY date_trunc('month', t.received_at), t.community_id, t.received_at
+"""
+
+
 def refresh_rollups(con) -> None:
     """Rebuild every rollup from the raw tables in one transaction and record the data version."""
     with _lock:
         con.execute("BEGIN")
         try:
             con.execute(ROLLUP_SQL)
+            con.execute(CATEGORIES_SQL)
+            con.execute(REPEATS_SQL)
             con.execute(
                 "INSERT INTO meta SELECT 'rollup_version', value FROM meta WHERE key = 'data_version' "
                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
@@ -73,10 +99,10 @@ def is_fresh(con) -> bool:
     try:
         rows = dict(cur.execute("SELECT key, value FROM meta WHERE key IN ('data_version', 'rollup_version')").fetchall())
         has_table = cur.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'ticket_monthly'").fetchone()[0]
+            "SELECT count(*) FROM information_schema.tables WHERE table_name IN ('ticket_monthly', 'ticket_categories', 'ticket_repeats')").fetchone()[0]
     finally:
         cur.close()
-    return bool(has_table) and rows.get("rollup_version") == rows.get("data_version")
+    return has_table == 3 and rows.get("rollup_version") == rows.get("data_version")
 
 
 def ensure_fresh(con) -> bool:
