@@ -219,7 +219,7 @@ class _TicketModel:
         # recurring hotspots (about 0.84 a month in 60% of communities) and the two spreading classes
         # (7 months in all, about residents / 4500 + 1 a month) are added
         extras = n * 0.6 * 1.4 * n_months + (residents / 4500 + 1).sum() * 7
-        base = max(n_tickets - extras, n_tickets * 0.5)
+        base = max(n_tickets - extras, n_tickets * 0.5, 0)
         self.lam = residents / residents.sum() * base / n_months * rng.uniform(0.7, 1.3, n)
         self.quality = rng.uniform(0.3, 1.0, n)
         self.residents = residents
@@ -388,7 +388,7 @@ def generate_into(con, n_communities: int = N_COMMUNITIES, n_tickets: int = N_TI
         f"峰值内存 {peak_rss_mb():,.0f} MB")
 
     model = _TicketModel(rng, comm, structure["compounds"], structure["buildings"], n_comp, n_bld,
-                         n_tickets - len(frames["tickets"]), len(months))
+                         max(n_tickets - len(frames["tickets"]), 0), len(months))
     del structure, orgs
     con.execute(_LOOKUPS)
     seq = 1
