@@ -69,6 +69,10 @@ def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnect
                 f"数据库文件 {path} 的结构版本为 {found}，本程序需要版本 {SCHEMA_VERSION}；"
                 "为避免误读，未打开该文件。"
             )
+        if not read_only:
+            from governance.rollups import ensure_fresh
+
+            ensure_fresh(con)  # rollups missing or older than the data (e.g. written by an older program)
     except DatabaseError:
         con.close()
         raise

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from governance.rollups import refresh_rollups
 from governance.schema import DATA_TABLES, bump_data_version, create_schema
 
 SEED = 20230820
@@ -495,6 +496,7 @@ def build_demo_database(path: Path | str) -> dict:
         create_schema(con)
         frames = generate()
         load(con, frames)
+        refresh_rollups(con)
         con.execute("CHECKPOINT")
         counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in DATA_TABLES}
         con.close()

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from governance.labels import TABLE_LABELS
+from governance.rollups import refresh_rollups
 from governance.schema import DATA_TABLES, bump_data_version
 
 MAX_FILE_BYTES = 500 * 1024 * 1024  # command line; the page is limited by server.maxUploadSize
@@ -911,6 +912,7 @@ def _write(con, report: Report, who: str | None) -> BatchResult:
                 [batch, table, report.file_name, report.sha256, len(new), int(upd.sum()),
                  dt.datetime.now().replace(microsecond=0), who])
     bump_data_version(con)
+    refresh_rollups(con, transaction=False, tickets_changed=table == "tickets")
     return BatchResult(batch, table, len(new), int(upd.sum()))
 
 
@@ -939,6 +941,7 @@ def _in_transaction(con, work):
         try:
             result = work(cur)
             bump_data_version(cur)
+            refresh_rollups(cur, transaction=False)
             cur.execute("COMMIT")
             return result
         except BaseException:

@@ -86,9 +86,12 @@ def launch_browser():
 
 def wait_for_app(page, timeout: float = 60_000) -> None:
     """Wait until the script has finished running (Streamlit's own e2e tests do the same)."""
-    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=timeout)
-    page.wait_for_timeout(300)
-    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=timeout)
+    done = "[data-testid='stApp'][data-test-script-state='notRunning']"
+    page.wait_for_selector(done, timeout=timeout)
+    # a handover or rerun can start right after; wait until nothing is stale and the app is idle again
+    page.wait_for_function("() => document.querySelectorAll('[data-stale=\"true\"]').length === 0", timeout=timeout)
+    page.wait_for_timeout(500)
+    page.wait_for_selector(done, timeout=timeout)
 
 
 def open_page(browser, url: str, viewport=(1400, 900), **context_args):

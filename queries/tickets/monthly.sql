@@ -2,6 +2,7 @@
 -- [$start, $end] (T1-T4 and T5 numerators and denominators per month). Each month's satisfaction
 -- is weighted by the level weights in force at that month's last day, so a later change of weights
 -- does not rewrite earlier months. Months without tickets are returned with zeros.
+-- Counts come from the rollup ticket_monthly (see governance/rollups.py) for whole months.
 -- Parameters: $province, $city, $district, $street, $community (NULL = all), $start, $end (DATE).
 -- Columns: month (DATE), tickets, followups, contacted, solved, satisfied (weighted), closed
 WITH sel AS (
@@ -17,28 +18,64 @@ level_weights AS (
     FROM months m JOIN settings s ON s.key LIKE 'satisfaction_weight_%' AND s.effective_from <= m.month_end
     GROUP BY m.month, s.key
 ),
-t AS (
-    SELECT date_trunc('month', t.received_at)::DATE AS month, t.satisfaction, t.contacted, t.solved, t.closed_at
+weights AS (
+    SELECT month, coalesce(max(w) FILTER (WHERE level = '非常满意'), 0) AS w1,
+           coalesce(max(w) FILTER (WHERE level = '满意'), 0) AS w2,
+           coalesce(max(w) FILTER (WHERE level = '基本满意'), 0) AS w3,
+           coalesce(max(w) FILTER (WHERE level = '不满意'), 0) AS w4,
+           coalesce(max(w) FILTER (WHERE level = '非常不满意'), 0) AS w5
+    FROM level_weights GROUP BY month
+),
+period_counts AS (
+    -- whole months of the period from the rollup ticket_monthly; partial months at either edge from
+    -- the raw tickets, so any [$start, $end] gives the same answer as counting raw tickets
+    SELECT r.month, r.community_id, r.category_l1, r.category_l2, r.category_l3, r.tickets, r.followups,
+           r.contacted, r.solved, r.sat_1, r.sat_2, r.sat_3, r.sat_4, r.sat_5, r.closed, r.closed_on_time
+    FROM ticket_monthly r JOIN sel USING (community_id)
+    WHERE r.month >= CASE WHEN day($start::DATE) = 1 THEN $start::DATE
+                          ELSE (date_trunc('month', $start::DATE) + INTERVAL 1 MONTH)::DATE END
+      AND r.month < CASE WHEN $end::DATE = last_day($end::DATE) THEN $end::DATE + 1
+                         ELSE date_trunc('month', $end::DATE)::DATE END
+    UNION ALL
+    SELECT date_trunc('month', t.received_at)::DATE, t.community_id, t.category_l1, t.category_l2, t.category_l3, 1,
+           (t.contacted IS NOT NULL)::INTEGER, coalesce(t.contacted, FALSE)::INTEGER,
+           (t.contacted IS NOT NULL AND coalesce(t.solved, FALSE))::INTEGER,
+           (t.contacted IS NOT NULL AND t.satisfaction IS NOT DISTINCT FROM '非常满意')::INTEGER,
+           (t.contacted IS NOT NULL AND t.satisfaction IS NOT DISTINCT FROM '满意')::INTEGER,
+           (t.contacted IS NOT NULL AND t.satisfaction IS NOT DISTINCT FROM '基本满意')::INTEGER,
+           (t.contacted IS NOT NULL AND t.satisfaction IS NOT DISTINCT FROM '不满意')::INTEGER,
+           (t.contacted IS NOT NULL AND t.satisfaction IS NOT DISTINCT FROM '非常不满意')::INTEGER,
+           (t.closed_at IS NOT NULL)::INTEGER,
+           (t.closed_at IS NOT NULL AND (t.due_at IS NULL OR t.closed_at <= t.due_at))::INTEGER
     FROM tickets t JOIN sel USING (community_id)
-    WHERE t.received_at >= $start AND t.received_at < $end + INTERVAL 1 DAY
+    WHERE (t.received_at >= $start AND t.received_at < least(
+              CASE WHEN day($start::DATE) = 1 THEN $start::DATE
+                   ELSE (date_trunc('month', $start::DATE) + INTERVAL 1 MONTH)::DATE END, $end::DATE + 1))
+       OR (t.received_at >= greatest($start::DATE,
+              CASE WHEN day($start::DATE) = 1 THEN $start::DATE
+                   ELSE (date_trunc('month', $start::DATE) + INTERVAL 1 MONTH)::DATE END,
+              CASE WHEN $end::DATE = last_day($end::DATE) THEN $end::DATE + 1
+                   ELSE date_trunc('month', $end::DATE)::DATE END)
+           AND t.received_at < $end + INTERVAL 1 DAY)
 ),
 agg AS (
-    SELECT t.month,
-           count(*) AS tickets,
-           count(t.contacted) AS followups,
-           count(*) FILTER (WHERE t.contacted) AS contacted,
-           count(*) FILTER (WHERE t.contacted IS NOT NULL AND t.solved) AS solved,
-           coalesce(sum(lw.w) FILTER (WHERE t.contacted IS NOT NULL), 0) AS satisfied,
-           count(t.closed_at) AS closed
-    FROM t LEFT JOIN level_weights lw ON lw.month = t.month AND lw.level = t.satisfaction
-    GROUP BY t.month
+    SELECT c.month,
+           sum(c.tickets) AS tickets,
+           sum(c.followups) AS followups,
+           sum(c.contacted) AS contacted,
+           sum(c.solved) AS solved,
+           sum(c.sat_1) * coalesce(w.w1, 0) + sum(c.sat_2) * coalesce(w.w2, 0) + sum(c.sat_3) * coalesce(w.w3, 0)
+               + sum(c.sat_4) * coalesce(w.w4, 0) + sum(c.sat_5) * coalesce(w.w5, 0) AS satisfied,
+           sum(c.closed) AS closed
+    FROM period_counts c LEFT JOIN weights w USING (month)
+    GROUP BY c.month, w.w1, w.w2, w.w3, w.w4, w.w5
 )
 SELECT months.month,
-       coalesce(agg.tickets, 0) AS tickets,
-       coalesce(agg.followups, 0) AS followups,
-       coalesce(agg.contacted, 0) AS contacted,
-       coalesce(agg.solved, 0) AS solved,
-       coalesce(agg.satisfied, 0) AS satisfied,
-       coalesce(agg.closed, 0) AS closed
+       coalesce(agg.tickets, 0)::BIGINT AS tickets,
+       coalesce(agg.followups, 0)::BIGINT AS followups,
+       coalesce(agg.contacted, 0)::BIGINT AS contacted,
+       coalesce(agg.solved, 0)::BIGINT AS solved,
+       coalesce(agg.satisfied, 0)::DOUBLE AS satisfied,
+       coalesce(agg.closed, 0)::BIGINT AS closed
 FROM months LEFT JOIN agg USING (month)
 ORDER BY months.month

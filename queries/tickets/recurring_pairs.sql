@@ -2,6 +2,7 @@
 -- the tickets received in [$start, $end], worst first. A ticket repeats when the previous ticket
 -- of the same category (category_l1/l2/l3) in the same compound was received at most 90 calendar
 -- days before it (day 90 counts, day 91 does not; the look-back reaches before $start).
+-- At most the worst 5,001 pairs (the row cap of governance.db plus one).
 -- Parameters: $province, $city, $district, $street, $community (NULL = all), $start, $end (DATE).
 -- Columns: community_id, street, community, compound_id, compound, category_l1, category_l2,
 --   category_l3, tickets (in the period), repeats, first_received, last_received (DATE),
@@ -10,32 +11,43 @@ WITH sel AS (
     SELECT community_id, street, community
     FROM selected_communities($province, $city, $district, $street, $community)
 ),
-recent AS (
-    SELECT t.community_id, t.compound_id, t.category_l1, t.category_l2, t.category_l3,
-           t.received_at, t.closed_at,
-           lag(t.received_at) OVER (PARTITION BY t.compound_id, t.category_l1, t.category_l2, t.category_l3
-                                    ORDER BY t.received_at, t.ticket_id) AS previous_at
-    FROM tickets t JOIN sel USING (community_id)
-    WHERE t.compound_id IS NOT NULL
-      AND t.received_at >= $start - INTERVAL 91 DAY AND t.received_at < $end + INTERVAL 1 DAY
-),
-pairs AS (
-    SELECT community_id, compound_id, category_l1, category_l2, category_l3,
+counted AS (
+    -- ticket_repeats holds each ticket's T8 repeat flag and category id (governance/rollups.py),
+    -- so this groups by two integers, without a window
+    SELECT r.compound_id, r.cat_id, any_value(r.community_id) AS community_id,
            count(*) AS tickets,
-           count(*) FILTER (WHERE date_diff('day', previous_at::DATE, received_at::DATE) <= 90) AS repeats,
-           min(received_at)::DATE AS first_received,
-           max(received_at)::DATE AS last_received,
-           array_to_string(list(strftime(received_at, '%Y-%m-%d') ORDER BY received_at DESC)[1:8], '、') AS recent_dates,
-           count(*) FILTER (WHERE closed_at IS NULL OR closed_at >= $end + INTERVAL 1 DAY) AS open_now
-    FROM recent
-    WHERE received_at >= $start
-    GROUP BY ALL
+           count(*) FILTER (WHERE r.repeat) AS repeats,
+           max(r.received_at)::DATE AS last_received
+    FROM ticket_repeats r JOIN sel USING (community_id)
+    WHERE r.received_at >= $start AND r.received_at < $end + INTERVAL 1 DAY
+    GROUP BY r.compound_id, r.cat_id
+    HAVING count(*) FILTER (WHERE r.repeat) > 0
+),
+ranked AS (
+    -- the worst 5,001 pairs: one more than any page may show (governance.db.MAX_ROWS), so the
+    -- runner still sees that the list was capped; the details below are read for these only
+    SELECT k.*, sel.street, sel.community, c.compound, g.category_l1, g.category_l2, g.category_l3
+    FROM counted k
+    JOIN sel USING (community_id)
+    JOIN compounds c USING (compound_id)
+    JOIN ticket_categories g USING (cat_id)
+    ORDER BY k.repeats DESC, k.tickets DESC, k.last_received DESC, sel.community, c.compound, g.category_l3
+    LIMIT 5001
+),
+details AS (
+    SELECT r.compound_id, r.cat_id,
+           min(r.received_at)::DATE AS first_received,
+           array_to_string(list_reverse(list_sort(max_by(strftime(r.received_at, '%Y-%m-%d'), r.received_at, 8))), '、')
+               AS recent_dates,
+           count(*) FILTER (WHERE r.closed_at IS NULL OR r.closed_at >= $end + INTERVAL 1 DAY) AS open_now
+    FROM ticket_repeats r
+    SEMI JOIN ranked k ON k.compound_id = r.compound_id AND k.cat_id = r.cat_id
+    WHERE r.received_at >= $start AND r.received_at < $end + INTERVAL 1 DAY
+    GROUP BY r.compound_id, r.cat_id
 )
-SELECT p.community_id, sel.street, sel.community, p.compound_id, c.compound,
-       p.category_l1, p.category_l2, p.category_l3, p.tickets, p.repeats,
-       p.first_received, p.last_received, p.recent_dates, p.open_now
-FROM pairs p
-JOIN sel USING (community_id)
-JOIN compounds c USING (compound_id)
-WHERE p.repeats > 0
-ORDER BY p.repeats DESC, p.tickets DESC, p.last_received DESC, sel.community, c.compound, p.category_l3
+SELECT k.community_id, k.street, k.community, k.compound_id, k.compound,
+       k.category_l1, k.category_l2, k.category_l3, k.tickets, k.repeats,
+       d.first_received, k.last_received, d.recent_dates, d.open_now
+FROM ranked k
+JOIN details d USING (compound_id, cat_id)
+ORDER BY k.repeats DESC, k.tickets DESC, k.last_received DESC, k.community, k.compound, k.category_l3

@@ -5,6 +5,7 @@
 -- appears in at least $min_communities communities. The $top categories that spread in some month
 -- are returned, ranked by how far their peak exceeds the baseline, then by the peak; one row per
 -- category and month of the period, with the category's summary repeated on each row.
+-- Counts of whole months come from the rollup ticket_monthly (see governance/rollups.py).
 -- Parameters: $province, $city, $district, $street, $community (NULL = all), $start, $end (DATE),
 --   $min_communities, $top (INTEGER).
 -- Columns: rank, categories_spreading (how many categories spread, before the $top cut),
@@ -20,10 +21,19 @@ months AS (
     FROM range(date_trunc('month', $start::DATE) - INTERVAL 6 MONTH, $end::DATE + INTERVAL 1 DAY, INTERVAL 1 MONTH) r(m)
 ),
 counts AS (
+    -- whole months from the rollup ticket_monthly (one row per month, community and category, so a
+    -- row count is a count of distinct communities); a partial last month from the raw tickets
+    SELECT r.category_l1, r.category_l2, r.category_l3, r.month,
+           count(*) AS communities, sum(r.tickets)::BIGINT AS tickets
+    FROM ticket_monthly r JOIN sel USING (community_id)
+    WHERE r.month >= date_trunc('month', $start::DATE) - INTERVAL 6 MONTH
+      AND r.month < CASE WHEN $end::DATE = last_day($end::DATE) THEN $end::DATE + 1 ELSE date_trunc('month', $end::DATE)::DATE END
+    GROUP BY ALL
+    UNION ALL
     SELECT t.category_l1, t.category_l2, t.category_l3, date_trunc('month', t.received_at)::DATE AS month,
            count(DISTINCT t.community_id) AS communities, count(*) AS tickets
     FROM tickets t JOIN sel USING (community_id)
-    WHERE t.received_at >= date_trunc('month', $start::DATE) - INTERVAL 6 MONTH
+    WHERE t.received_at >= greatest(date_trunc('month', $start::DATE) - INTERVAL 6 MONTH, CASE WHEN $end::DATE = last_day($end::DATE) THEN $end::DATE + 1 ELSE date_trunc('month', $end::DATE)::DATE END)
       AND t.received_at < $end + INTERVAL 1 DAY
     GROUP BY ALL
 ),

@@ -7,6 +7,7 @@
 -- T8: a ticket received in the period repeats when the previous ticket of the same category
 --   (category_l1/l2/l3) in the same compound was received at most 90 calendar days before it (day 90
 --   counts, day 91 does not); tickets without a compound never repeat but stay in the denominator.
+-- T8 for whole months comes from the rollup ticket_monthly (see governance/rollups.py).
 -- Parameters: $province, $city, $district, $street, $community (NULL = all), $start, $end, $as_of (DATE).
 -- Columns: tickets, closed, median_days, p90_days, backlog, backlog_le7, backlog_8_30, backlog_gt30,
 --   repeats
@@ -37,20 +38,41 @@ backlog AS (
           AND (t.closed_at IS NULL OR t.closed_at >= $as_of + INTERVAL 1 DAY)
     )
 ),
--- the 90-day look-back reaches before the period start
+-- Whole months of the period: repeats counted once for all in the rollup ticket_monthly (a ticket's
+-- repeat status does not depend on the period). Partial months at either edge: from the raw tickets,
+-- with the 90-day look-back reaching before the edge.
+full_repeats AS (
+    SELECT coalesce(sum(r.repeats), 0) AS repeats
+    FROM ticket_monthly r JOIN sel USING (community_id)
+    WHERE r.month >= CASE WHEN day($start::DATE) = 1 THEN $start::DATE ELSE (date_trunc('month', $start::DATE) + INTERVAL 1 MONTH)::DATE END
+      AND r.month < CASE WHEN $end::DATE = last_day($end::DATE) THEN $end::DATE + 1 ELSE date_trunc('month', $end::DATE)::DATE END
+),
+edges AS (
+    SELECT $start::DATE AS lo, least(CASE WHEN day($start::DATE) = 1 THEN $start::DATE ELSE (date_trunc('month', $start::DATE) + INTERVAL 1 MONTH)::DATE END, $end::DATE + 1) AS hi
+    UNION ALL
+    SELECT greatest($start::DATE, CASE WHEN day($start::DATE) = 1 THEN $start::DATE ELSE (date_trunc('month', $start::DATE) + INTERVAL 1 MONTH)::DATE END, CASE WHEN $end::DATE = last_day($end::DATE) THEN $end::DATE + 1 ELSE date_trunc('month', $end::DATE)::DATE END), $end::DATE + 1
+),
 recent AS (
     SELECT t.received_at,
            lag(t.received_at) OVER (PARTITION BY t.compound_id, t.category_l1, t.category_l2, t.category_l3
                                     ORDER BY t.received_at, t.ticket_id) AS previous_at
     FROM tickets t JOIN sel USING (community_id)
     WHERE t.compound_id IS NOT NULL
-      AND t.received_at >= $start - INTERVAL 91 DAY AND t.received_at < $end + INTERVAL 1 DAY
+      -- an empty edge (the period starts or ends on a month boundary) reads nothing
+      AND ((t.received_at >= $start - INTERVAL 91 DAY
+            AND t.received_at < least(CASE WHEN day($start::DATE) = 1 THEN $start::DATE ELSE (date_trunc('month', $start::DATE) + INTERVAL 1 MONTH)::DATE END, $end::DATE + 1)
+            AND $start::DATE < least(CASE WHEN day($start::DATE) = 1 THEN $start::DATE ELSE (date_trunc('month', $start::DATE) + INTERVAL 1 MONTH)::DATE END, $end::DATE + 1))
+        OR (t.received_at >= greatest($start::DATE, CASE WHEN day($start::DATE) = 1 THEN $start::DATE ELSE (date_trunc('month', $start::DATE) + INTERVAL 1 MONTH)::DATE END, CASE WHEN $end::DATE = last_day($end::DATE) THEN $end::DATE + 1 ELSE date_trunc('month', $end::DATE)::DATE END) - INTERVAL 91 DAY
+            AND t.received_at < $end + INTERVAL 1 DAY
+            AND greatest($start::DATE, CASE WHEN day($start::DATE) = 1 THEN $start::DATE ELSE (date_trunc('month', $start::DATE) + INTERVAL 1 MONTH)::DATE END, CASE WHEN $end::DATE = last_day($end::DATE) THEN $end::DATE + 1 ELSE date_trunc('month', $end::DATE)::DATE END) < $end::DATE + 1))
+),
+edge_repeats AS (
+    SELECT count(*) AS repeats
+    FROM recent JOIN edges ON recent.received_at >= edges.lo AND recent.received_at < edges.hi
+    WHERE date_diff('day', previous_at::DATE, received_at::DATE) <= 90
 ),
 repeats AS (
-    SELECT count(*) AS repeats
-    FROM recent
-    WHERE received_at >= $start
-      AND date_diff('day', previous_at::DATE, received_at::DATE) <= 90
+    SELECT full_repeats.repeats + edge_repeats.repeats AS repeats FROM full_repeats, edge_repeats
 )
 SELECT handling.tickets, handling.closed, handling.median_days, handling.p90_days,
        backlog.backlog, backlog.backlog_le7, backlog.backlog_8_30, backlog.backlog_gt30,
