@@ -256,6 +256,7 @@ def comparison(values: pd.DataFrame, chosen: list[int], peer_groups: dict[int, l
 
 def value_text(row: Row, value, num, den) -> str:
     """The value with the counts behind it: '87.5%（77/88 栋）', '无数据（0 件有效回访）'."""
+    value, num, den = (None if x is None or pd.isna(x) else float(x) for x in (value, num, den))
     counts = ""
     if row.denominator is not None and den is not None:
         if row.numerator is not None and num is not None:
