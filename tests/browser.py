@@ -105,6 +105,8 @@ def choose(page, label: str, option: str) -> None:
     """Pick `option` in the selectbox labelled `label` (Streamlit's combobox), then wait for the rerun."""
     box = page.get_by_role("combobox", name=label)
     box.click()
+    # typing filters the (virtualised) list, so an option below the fold is rendered too
+    box.fill(option)
     page.get_by_role("option", name=option, exact=True).first.click()
     page.wait_for_function("([el, v]) => el.value === v", arg=[box.element_handle(), option])
     page.wait_for_timeout(200)
