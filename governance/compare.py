@@ -254,16 +254,17 @@ def comparison(values: pd.DataFrame, chosen: list[int], peer_groups: dict[int, l
 
 # ---------------------------------------------------------------- words
 
-def value_text(row: Row, value, num, den) -> str:
-    """The value with the counts behind it: '87.5%（77/88 栋）', '无数据（0 件有效回访）'."""
+def value_text(row: Row, value, num, den, units: bool = True) -> str:
+    """The value with the counts behind it: '87.5%（77/88 栋）', '无数据（0 件有效回访）' (without
+    `units`: '87.5%（77/88）', for the projector)."""
     value, num, den = (None if x is None or pd.isna(x) else float(x) for x in (value, num, den))
     counts = ""
     if row.denominator is not None and den is not None:
         if row.numerator is not None and num is not None:
             digits = 1 if row.key == "T4" else 0
-            counts = f"（{fmt_num(num, digits)}/{fmt_num(den)} {row.unit}）"
+            counts = f"（{fmt_num(num, digits)}/{fmt_num(den)}" + (f" {row.unit}）" if units else "）")
         else:
-            counts = f"（{fmt_num(den)} {row.unit}）"
+            counts = f"（{fmt_num(den)}" + (f" {row.unit}）" if units else "）")
     if value is None:
         return NA + counts
     if row.kind == "rate":
@@ -290,11 +291,24 @@ def rank_text(rank_: int, n: int, pct, note: str = "", short: bool = False) -> s
     return f"{rank_}/{n} · {word} {pct:.0f}%"
 
 
+_MARKDOWN = set("\\`*_[]<>#|~$:")
+
+
+def md_text(text) -> str:
+    """Data text for st.table, whose cells are Markdown: every Markdown-active ASCII character is
+    backslash-escaped, so names show as typed (no links, colours, formulas or HTML from data)."""
+    return "".join("\\" + ch if ch in _MARKDOWN else ch for ch in str(text))
+
+
+def rank_column(name: str) -> str:
+    return f"{name} 名次"
+
+
 def side_by_side(comp: pd.DataFrame, names: dict[int, str], chosen: list[int],
                  practices: pd.DataFrame | None = None, compact: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The table shown: one line per indicator, per community its value (with counts) and its rank
-    among all communities and in its peer group (separate columns, or with `compact` a second line
-    in the value's cell, for the projector); after each family a line with that family's practices.
+    among all communities and in its peer group (a column of two lines with percentiles, or with
+    `compact` a second line in the value's cell, for the projector); after each family a line with that family's practices.
     Returns (table, best) where `best` marks the cells to highlight."""
     ranks = not compact
     lines, marks = [], []
@@ -307,16 +321,16 @@ def side_by_side(comp: pd.DataFrame, names: dict[int, str], chosen: list[int],
             for cid in chosen:
                 c = by_key[(cid, row.key)]
                 name = names[cid]
-                text = ("★ " if c.best else "") + value_text(row, c.value, c.numerator, c.denominator)
+                text = ("★ " if c.best else "") + value_text(row, c.value, c.numerator, c.denominator, not compact)
                 if compact:
-                    text += (f"\n全部 {rank_text(c.rank_all, c.n_all, None, c.note, short=True)}"
+                    text += (f"｜全部 {rank_text(c.rank_all, c.n_all, None, c.note, short=True)}"
                              f" · 相似组 {rank_text(c.rank_peer, c.n_peer, None, c.note, short=True)}")
                 line[name] = text
                 mark[name] = bool(c.best)
                 if ranks:
-                    line[f"{name}·全部排名"] = rank_text(c.rank_all, c.n_all, c.pct_all, c.note)
-                    line[f"{name}·相似组排名"] = rank_text(c.rank_peer, c.n_peer, c.pct_peer, c.note)
-                    mark[f"{name}·全部排名"] = mark[f"{name}·相似组排名"] = False
+                    line[rank_column(name)] = (f"全部 {rank_text(c.rank_all, c.n_all, c.pct_all, c.note)}\n"
+                                               f"相似组 {rank_text(c.rank_peer, c.n_peer, c.pct_peer, c.note)}")
+                    mark[rank_column(name)] = False
             lines.append(line)
             marks.append(mark)
         if practices is not None:
@@ -327,8 +341,7 @@ def side_by_side(comp: pd.DataFrame, names: dict[int, str], chosen: list[int],
                 line[name] = "；".join(f"{pd.Timestamp(p.started_on):%Y-%m} {p.practice}" for p in mine.itertuples()) or "—"
                 mark[name] = False
                 if ranks:
-                    line[f"{name}·全部排名"] = line[f"{name}·相似组排名"] = ""
-                    mark[f"{name}·全部排名"] = mark[f"{name}·相似组排名"] = False
+                    line[rank_column(name)], mark[rank_column(name)] = "", False
             lines.append(line)
             marks.append(mark)
     if practices is not None and (practices["family"] == OTHER).any():
@@ -338,8 +351,7 @@ def side_by_side(comp: pd.DataFrame, names: dict[int, str], chosen: list[int],
             line[names[cid]] = "；".join(f"{pd.Timestamp(p.started_on):%Y-%m} {p.practice}" for p in mine.itertuples()) or "—"
             mark[names[cid]] = False
             if ranks:
-                line[f"{names[cid]}·全部排名"] = line[f"{names[cid]}·相似组排名"] = ""
-                mark[f"{names[cid]}·全部排名"] = mark[f"{names[cid]}·相似组排名"] = False
+                line[rank_column(names[cid])], mark[rank_column(names[cid])] = "", False
         lines.append(line)
         marks.append(mark)
     return pd.DataFrame(lines), pd.DataFrame(marks)

@@ -50,6 +50,8 @@ def add_peers(cid: int, peer_ids: list[int]) -> None:
 
 
 present = state["cmp_present"]
+# static CSS only (no data): a value and its ranks on separate lines of one cell
+st.markdown("<style>[data-testid='stTable'] td p {white-space: pre-line;}</style>", unsafe_allow_html=True)
 if present:
     # static CSS only (no data): hide the sidebar and page chrome, larger type for a projector
     st.markdown("""<style>
@@ -57,7 +59,7 @@ if present:
 [data-testid="stHeader"], [data-testid="stToolbar"] {display: none !important;}
 [data-testid="stMainBlockContainer"] {padding-top: 1rem; padding-left: 2rem; padding-right: 2rem; max-width: 100%;}
 [data-testid="stMain"] p, [data-testid="stMain"] li, [data-testid="stCaptionContainer"] {font-size: 1.25rem;}
-[data-testid="stTable"] td, [data-testid="stTable"] th {font-size: 1.2rem; white-space: pre-line; padding: 0.3rem 0.6rem;}
+[data-testid="stTable"] td, [data-testid="stTable"] th {font-size: 1.15rem; padding: 0.15rem 0.5rem; line-height: 1.35;}
 [data-testid="stMain"] [data-testid="stAlert"] {display: none;}
 </style>""", unsafe_allow_html=True)
 
@@ -128,7 +130,9 @@ if present and demo_notice:
     st.caption("演示数据：除六个报道社区的公开数字外均为模拟，不代表真实社区。")
 styles = best.set_index(table["指标"]).drop(columns="指标").map(
     lambda b: "background-color: #D5F5E3; font-weight: 600" if b else "")
-st.table(table.set_index("指标").style.apply(lambda _: styles, axis=None))
+# st.table renders cells as Markdown: data text is escaped to show as typed
+shown = table.map(cmp.md_text).set_index("指标").rename(columns=cmp.md_text)
+st.table(shown.style.apply(lambda _: styles.set_axis(shown.index).set_axis(shown.columns, axis=1), axis=None))
 table_note = (f"★ 与绿色底色：所选社区中该指标的最佳值（诉求量不分好坏，不标注）。名次“3/33”为在全部 {len(values)} 个社区"
               f"（或相似社区组）中的名次，并列同名次；“优于 94%”为严格优于的其他有数据社区所占比例。无数据的社区排在最后。"
               f"比率后括号内为分子/分母；有效回访少于 30 件的比率不稳定。相似社区组 = 本社区 + 同类型中规模最接近的 {k} 个社区。"
@@ -165,15 +169,12 @@ monthly = {cid: runtime.query("tickets/monthly", {**params, "street": info.loc[c
                                                   "community": info.loc[cid, "community"]}) for cid in chosen}
 trends = cmp.trends_figure(monthly, names, chosen, practices.assign(community=practices["community_id"].map(names)),
                            sel.period.first, sel.period.last, height=520 if present else 640)
-left, right = st.columns([2, 3])
-with left:
-    st.subheader("指标画像")
-    st.plotly_chart(radar, width="stretch", key="radar")
-    st.caption("每条轴是一个指标在全部社区中的百分位：越靠外越好（办理时长越短越靠外）；缺数据的轴留空。")
-with right:
-    st.subheader("月度三率")
-    st.plotly_chart(trends, width="stretch", key="trends")
-    st.caption("同一纵轴（0–100%）；紫色虚线为各社区经验做法的开始日期。月度比率样本小，波动大。")
+st.subheader("指标画像")
+st.plotly_chart(radar, width="stretch", key="radar")
+st.caption("每条轴是一个指标在全部社区中的百分位：越靠外越好（办理时长越短越靠外）；缺数据的轴留空。")
+st.subheader("月度三率")
+st.plotly_chart(trends, width="stretch", key="trends")
+st.caption("同一纵轴（0–100%）；紫色虚线为各社区经验做法的开始日期。月度比率样本小，波动大。")
 
 # ------------------------------------------------------------------ practices
 practice_view = pd.DataFrame({

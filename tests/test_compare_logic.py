@@ -165,7 +165,9 @@ def test_side_by_side_shows_counts_ranks_and_practices_beside_their_family(fixtu
     rows = table.set_index("指标")
     assert rows.loc["C1 小区党支部覆盖率", "甲社区"] == "33.3%（1/3 个小区）"
     assert rows.loc["C1 小区党支部覆盖率", "丙社区"] == "★ 100.0%（1/1 个小区）"
-    assert rows.loc["C1 小区党支部覆盖率", "甲社区·全部排名"] == "2/3 · 优于 0%"
+    # 甲 among all 3: 丙 better, 乙 no value -> 2/3, better than 0 of the 1 other with a value;
+    # in its peer group (甲 + 丙) 2/2
+    assert rows.loc["C1 小区党支部覆盖率", "甲社区 名次"] == "全部 2/3 · 优于 0%\n相似组 2/2 · 优于 0%"
     assert rows.loc["T4 满意率", "甲社区"] == "40.0%（1.6/4 件有效回访）"
     assert rows.loc["S3 社会组织数达标", "甲社区"] == "未达标（1 < 10 个）"
     assert rows.loc["诉求办理 · 经验做法", "甲社区"] == "2023-06 甲一小区管网改造"
@@ -174,7 +176,12 @@ def test_side_by_side_shows_counts_ranks_and_practices_beside_their_family(fixtu
     assert marks.loc["C1 小区党支部覆盖率", "丙社区"] and not marks.loc["C1 小区党支部覆盖率", "甲社区"]
     compact, _ = cmp.side_by_side(comp, {1: "甲社区", 3: "丙社区"}, [1, 3], practices, compact=True)
     assert list(compact.columns) == ["指标", "甲社区", "丙社区"]
-    assert compact.iloc[0]["甲社区"] == "33.3%（1/3 个小区）\n全部 2/3 · 相似组 2/2"
+    assert compact.iloc[0]["甲社区"] == "33.3%（1/3）｜全部 2/3 · 相似组 2/2"
+
+
+def test_markdown_in_names_is_escaped_for_the_table():
+    assert cmp.md_text("[点此](http://x) :red[甲] $x$ <b>") == "\\[点此\\](http\\://x) \\:red\\[甲\\] \\$x\\$ \\<b\\>"
+    assert cmp.md_text("★ 100.0%（8/8 个小区）") == "★ 100.0%（8/8 个小区）"
 
 
 def test_practice_family():

@@ -28,14 +28,13 @@ def three(app):
 def test_three_communities_side_by_side_with_published_figures(three):
     t = table(three)
     assert {"江欣苑社区", "西山社区", "裕园社区"} <= set(t.columns)
-    assert "江欣苑社区·全部排名" in t.columns and "西山社区·相似组排名" in t.columns
+    assert "江欣苑社区 名次" in t.columns and "西山社区 名次" in t.columns
     # published: 88 building groups on 88 buildings in 江欣苑 (C2 100%, the best: starred), 43 organisations in 西山
     assert t.loc["C2 楼栋党小组覆盖率", "江欣苑社区"] == "★ 100.0%（88/88 栋）"
     assert t.loc["S1 社会组织数", "西山社区"] == "★ 43"
     # the 8 branches on 8 compounds; ranks among the 33 demo communities and in a group of 1 + 5 peers
     assert t.loc["C1 小区党支部覆盖率", "江欣苑社区"].endswith("（8/8 个小区）")
-    assert t.loc["C2 楼栋党小组覆盖率", "江欣苑社区·全部排名"].startswith("1/33")
-    assert t.loc["C2 楼栋党小组覆盖率", "江欣苑社区·相似组排名"].startswith("1/6")
+    assert t.loc["C2 楼栋党小组覆盖率", "江欣苑社区 名次"] == "全部 1/33 · 优于 100%\n相似组 1/6 · 优于 100%"
     # every rate carries its counts; every family has its practices row
     for code in ("T2 响应率", "T3 解决率", "T4 满意率"):
         assert all("件有效回访）" in t.loc[code, c] for c in ("江欣苑社区", "西山社区", "裕园社区"))
@@ -61,7 +60,7 @@ def test_adding_peers_updates_the_link(three):
     chosen = three.multiselect(key="cmp_ids").value
     assert chosen[:3] == [1, 30, 7] and len(chosen) == 8  # 3 + 5 peers of 江欣苑, capped at 8
     assert dict(three.query_params)["communities"].startswith(LINK + ",")
-    assert len(table(three).columns) == 8 * 3
+    assert len(table(three).columns) == 8 * 2
 
 
 def test_presentation_mode_hides_controls_and_keeps_the_selection(three):
@@ -71,7 +70,7 @@ def test_presentation_mode_hides_controls_and_keeps_the_selection(three):
     assert len(three.multiselect) == 0 and len(three.button) == 0 and len(three.get("download_button")) == 0
     t = table(three)
     assert list(t.columns) == ["江欣苑社区", "西山社区", "裕园社区"]
-    assert t.loc["C2 楼栋党小组覆盖率", "江欣苑社区"].startswith("★ 100.0%（88/88 栋）\n全部 1/33")
+    assert t.loc["C2 楼栋党小组覆盖率", "江欣苑社区"] == "★ 100.0%（88/88）｜全部 1/33 · 相似组 1/6"
     three.toggle(key="cmp_present").set_value(False).run()
     assert three.multiselect(key="cmp_ids").value == [1, 30, 7] and "present" not in dict(three.query_params)
 
