@@ -26,7 +26,7 @@ except db.DatabaseError as exc:
     st.error(str(exc))
     st.stop()
 
-communities = runtime.query("common/communities", max_rows=100_000)
+communities = runtime.query("common/communities", max_rows=db.SUM_ROWS)
 data_range = runtime.query("common/data_range")
 first, last = data_range.iloc[0]["first_month"], data_range.iloc[0]["last_month"]
 if communities.empty or first is None or first != first:

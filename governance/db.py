@@ -21,8 +21,11 @@ ROOT = Path(__file__).resolve().parent.parent
 QUERIES_DIR = ROOT / "queries"
 DEFAULT_DB = ROOT / "data" / "governance.duckdb"
 
-# Hard cap on rows any query may hand back to a page.
+# Hard cap on rows a query hands back to a page for a list the user sees.
 MAX_ROWS = 5000
+# Cap for per-community (or per-month, per-compound) aggregates that a page sums into totals or
+# ranks: these must be complete at province scale (5,000 communities × months), never cut at MAX_ROWS.
+SUM_ROWS = 1_000_000
 
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 

@@ -4,7 +4,7 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from governance import charts, metrics, runtime, ui
+from governance import charts, db, metrics, runtime, ui
 from governance.labels import SOURCE_LABELS, TYPE_LABELS, fmt_num
 
 ui.frame_guard()
@@ -13,9 +13,14 @@ prev = sel.period.previous()
 ui.page_header("总览", sel, f"变化与上一等长期间（{prev.label()}）相比")
 
 now_p, prev_p = sel.params(), sel.params(prev)
-cov, cov_prev = runtime.query("coverage/coverage_by_community", now_p), runtime.query("coverage/coverage_by_community", prev_p)
-org, org_prev = runtime.query("organizations/orgs_by_community", now_p), runtime.query("organizations/orgs_by_community", prev_p)
-tix, tix_prev = runtime.query("tickets/rates_by_community", now_p), runtime.query("tickets/rates_by_community", prev_p)
+def per_community(name: str, period_params: dict):
+    # every community's numerators and denominators: summed into the cards, so never cut at MAX_ROWS
+    return runtime.query(name, period_params, max_rows=db.SUM_ROWS)
+
+
+cov, cov_prev = per_community("coverage/coverage_by_community", now_p), per_community("coverage/coverage_by_community", prev_p)
+org, org_prev = per_community("organizations/orgs_by_community", now_p), per_community("organizations/orgs_by_community", prev_p)
+tix, tix_prev = per_community("tickets/rates_by_community", now_p), per_community("tickets/rates_by_community", prev_p)
 weights = metrics.score_weights(runtime.query("settings/in_force", now_p))
 weights_prev = metrics.score_weights(runtime.query("settings/in_force", prev_p))
 

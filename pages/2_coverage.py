@@ -5,7 +5,7 @@ import datetime as dt
 
 import streamlit as st
 
-from governance import coverage, metrics, runtime, ui
+from governance import coverage, db, metrics, runtime, ui
 from governance.indicators import INDICATORS
 from governance.labels import fmt_num
 
@@ -15,7 +15,7 @@ before_day = sel.period.start - dt.timedelta(days=1)
 ui.page_header("组织覆盖", sel, f"变化与期初（{before_day:%Y-%m-%d}）相比")
 
 params = sel.params()
-org_data = runtime.query("coverage/org_data_by_community", params)
+org_data = runtime.query("coverage/org_data_by_community", params, max_rows=db.SUM_ROWS)
 if org_data.empty:
     ui.empty_state("所选范围内没有社区。")
     st.stop()
@@ -35,9 +35,9 @@ if silent:
     st.warning(f"{coverage.md_escape('、'.join(silent))}还没有报送组织数据，未计入本页的指标、图表和清单；"
                "在“各社区”表中标为“未报送”。", icon=":material/report:")
 
-cov = coverage.only_reporting(runtime.query("coverage/coverage_by_community", params), reporting)
+cov = coverage.only_reporting(runtime.query("coverage/coverage_by_community", params, max_rows=db.SUM_ROWS), reporting)
 cov_before = coverage.only_reporting(
-    runtime.query("coverage/coverage_by_community", {**params, "as_of": before_day}), reporting)
+    runtime.query("coverage/coverage_by_community", {**params, "as_of": before_day}, max_rows=db.SUM_ROWS), reporting)
 C, Cb = metrics.coverage(cov), metrics.coverage(cov_before)
 
 # ------------------------------------------------------------------ headline
@@ -61,7 +61,7 @@ for col, (code, kind, counts) in zip(st.columns(4), cards):
 # ------------------------------------------------------------------ the chain as a picture
 st.subheader("组织链条到哪一级断开")
 as_of_params = {**params, "as_of": sel.period.end}
-by_compound = coverage.only_reporting(runtime.query("coverage/chain_by_compound", as_of_params), reporting)
+by_compound = coverage.only_reporting(runtime.query("coverage/chain_by_compound", as_of_params, max_rows=db.SUM_ROWS), reporting)
 n_buildings = int(by_compound["buildings"].sum())
 buildings = None
 if n_buildings <= coverage.MAX_TREE_BUILDINGS:
@@ -80,7 +80,7 @@ with right:
 
 # ------------------------------------------------------------------ over time
 st.subheader("覆盖率逐月变化")
-monthly = coverage.only_reporting(runtime.query("coverage/coverage_monthly", params), reporting)
+monthly = coverage.only_reporting(runtime.query("coverage/coverage_monthly", params, max_rows=db.SUM_ROWS), reporting)
 totals = coverage.monthly_totals(monthly)
 practices = runtime.query("practices/practices_in_selection", params)
 practices = practices[practices["community_id"].isin(reporting)]
@@ -96,7 +96,7 @@ st.caption("每月末的值，按各组织的成立、撤销日期推算（成�
 st.subheader("各社区组织覆盖（最差在前）")
 checks = coverage.only_reporting(
     runtime.query("coverage/branch_checks", {**as_of_params, **coverage.rule_params()}), reporting)
-all_cov = runtime.query("coverage/coverage_by_community", params)
+all_cov = runtime.query("coverage/coverage_by_community", params, max_rows=db.SUM_ROWS)
 table = coverage.community_table(all_cov, org_data, checks)
 st.dataframe(table, hide_index=True, width="stretch", column_config={
     code: st.column_config.TextColumn(INDICATORS[code].label, help=ui.indicator_help(code))
@@ -108,11 +108,12 @@ st.caption("按 C4 组织链完整率从低到高排列，未报送组织数据�
 st.subheader("断点清单")
 gaps = coverage.only_reporting(runtime.query("coverage/gaps", as_of_params), reporting)
 summary = coverage.gap_summary(gaps)
+at_least = "至少 " if gaps.attrs.get("capped") else ""   # the list is capped: its counts are lower bounds
 g1, g2, g3 = st.columns(3)
-g1.metric("无党支部的小区", f"{summary['compounds_no_branch']:,} 个",
+g1.metric("无党支部的小区", f"{at_least}{summary['compounds_no_branch']:,} 个",
           help=f"其中共有 {summary['buildings_in_them']:,} 栋楼")
-g2.metric("无楼栋党小组的楼栋", f"{summary['buildings_no_group']:,} 栋")
-g3.metric("无党员中心户的楼栋", f"{summary['buildings_no_lead']:,} 栋")
+g2.metric("无楼栋党小组的楼栋", f"{at_least}{summary['buildings_no_group']:,} 栋")
+g3.metric("无党员中心户的楼栋", f"{at_least}{summary['buildings_no_lead']:,} 栋")
 if gaps.empty:
     ui.empty_state("截至期末，所选范围内每个小区都有党支部，每栋楼都有楼栋党小组和党员中心户。")
 else:
@@ -136,7 +137,7 @@ else:
 
 # ------------------------------------------------------------------ side by side
 st.subheader("并排对比组织链")
-communities = runtime.query("common/communities", max_rows=100_000)
+communities = runtime.query("common/communities", max_rows=db.SUM_ROWS)
 options = [f"{r.street} › {r.community}" for r in communities.itertuples()]
 default = [f"{sel.street} › {sel.community}"] if sel.community else []
 chosen = st.multiselect("选择最多 3 个社区并排查看（可跨街道，例如培训班上对比不同社区的做法）", options,
@@ -149,12 +150,12 @@ if chosen:
                "community": row["community"], "as_of": sel.period.end}
         with col:
             st.markdown(f"**{coverage.md_escape(row['community'])}**")
-            info = runtime.query("coverage/org_data_by_community", one)
+            info = runtime.query("coverage/org_data_by_community", one, max_rows=db.SUM_ROWS)
             if info.empty or int(info.iloc[0]["org_rows"]) == 0:
                 ui.empty_state("该社区还没有报送组织数据。")
                 continue
-            st.caption(coverage.side_by_side_caption(runtime.query("coverage/coverage_by_community", one).iloc[0]))
-            comp = runtime.query("coverage/chain_by_compound", one)
+            st.caption(coverage.side_by_side_caption(runtime.query("coverage/coverage_by_community", one, max_rows=db.SUM_ROWS).iloc[0]))
+            comp = runtime.query("coverage/chain_by_compound", one, max_rows=db.SUM_ROWS)
             blds = None
             if int(comp["buildings"].sum()) <= coverage.MAX_TREE_BUILDINGS:
                 blds = runtime.query("coverage/chain_buildings", one)

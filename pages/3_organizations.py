@@ -7,7 +7,7 @@ import re
 import pandas as pd
 import streamlit as st
 
-from governance import organizations as fam
+from governance import db, organizations as fam
 from governance import runtime, ui
 from governance.labels import NA, SOURCE_LABELS, TYPE_LABELS, fmt_num, fmt_rate
 from governance.periods import fmt_month
@@ -21,8 +21,8 @@ year_ago = fam.year_before(D)
 ui.page_header("社会组织", sel, "存量指标截至期末；新增、注销与服务时长为期间内合计")
 
 p = sel.params()
-orgs = runtime.query("organizations/orgs_by_community", p)
-activity = runtime.query("organizations/activity_by_community", p)
+orgs = runtime.query("organizations/orgs_by_community", p, max_rows=db.SUM_ROWS)
+activity = runtime.query("organizations/activity_by_community", p, max_rows=db.SUM_ROWS)
 if orgs.empty:
     ui.empty_state("所选范围内没有社区。请在左侧调整地区筛选。")
     st.stop()

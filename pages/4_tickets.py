@@ -4,7 +4,7 @@ and 举一反三 — which problems are a class (recurring, spreading) and wheth
 import pandas as pd
 import streamlit as st
 
-from governance import metrics, runtime, ui
+from governance import db, metrics, runtime, ui
 from governance import tickets as tk
 from governance.indicators import SMALL_SAMPLE
 from governance.labels import NA, fmt_num, fmt_rate
@@ -19,9 +19,9 @@ now_p, prev_p = sel.params(), sel.params(prev)
 settings = runtime.query("settings/in_force", now_p)
 weights = metrics.score_weights(settings)
 weights_prev = metrics.score_weights(runtime.query("settings/in_force", prev_p))
-tix = runtime.query("tickets/rates_by_community", now_p)
+tix = runtime.query("tickets/rates_by_community", now_p, max_rows=db.SUM_ROWS)
 T = metrics.tickets(tix, weights)
-Tp = metrics.tickets(runtime.query("tickets/rates_by_community", prev_p), weights_prev)
+Tp = metrics.tickets(runtime.query("tickets/rates_by_community", prev_p, max_rows=db.SUM_ROWS), weights_prev)
 X = tk.summary(runtime.query("tickets/summary", now_p).iloc[0])
 practices = runtime.query("practices/practices_in_selection", now_p)
 

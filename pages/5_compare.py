@@ -20,8 +20,8 @@ sel = ui.selection()
 state = st.session_state
 params = {**{k: None for k in LEVELS}, **sel.period.params()}  # all communities: not the street filter
 
-communities = runtime.query("common/communities", max_rows=100_000)
-features = runtime.query("compare/peer_features", max_rows=100_000)
+communities = runtime.query("common/communities", max_rows=db.SUM_ROWS)
+features = runtime.query("compare/peer_features", max_rows=db.SUM_ROWS)
 ids_known = set(communities["community_id"].astype(int))
 label_of = dict(zip(communities["community_id"], communities["community"] + " · " + communities["street"]))
 
@@ -106,10 +106,10 @@ if len(chosen) < cmp.MIN_COMMUNITIES:
 # ------------------------------------------------------------------ data
 settings = runtime.query("settings/in_force", params)
 weights = metrics.score_weights(settings)
-values = cmp.community_values(runtime.query("coverage/coverage_by_community", params, max_rows=100_000),
-                              runtime.query("organizations/orgs_by_community", params, max_rows=100_000),
-                              runtime.query("tickets/rates_by_community", params, max_rows=100_000),
-                              runtime.query("compare/durations_by_community", params, max_rows=100_000),
+values = cmp.community_values(runtime.query("coverage/coverage_by_community", params, max_rows=db.SUM_ROWS),
+                              runtime.query("organizations/orgs_by_community", params, max_rows=db.SUM_ROWS),
+                              runtime.query("tickets/rates_by_community", params, max_rows=db.SUM_ROWS),
+                              runtime.query("compare/durations_by_community", params, max_rows=db.SUM_ROWS),
                               weights)
 peer_groups = {cid: cmp.peers(features, cid, k) for cid in chosen}
 comp = cmp.comparison(values, chosen, peer_groups)
