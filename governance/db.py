@@ -75,6 +75,7 @@ def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnect
         if not read_only:
             from governance.rollups import ensure_fresh
 
+            create_schema(con)  # idempotent: adds any table or macro of this version that is missing
             ensure_fresh(con)  # rollups missing or older than the data (e.g. written by an older program)
     except DatabaseError:
         con.close()

@@ -163,6 +163,11 @@ CREATE TABLE IF NOT EXISTS settings (
     PRIMARY KEY (key, effective_from)
 );
 
+-- The one rule for "in force at D" (C1-C6, S1-S5): established (founded) on or before D and not
+-- dissolved by D, i.e. dissolved_on is NULL or after D.
+CREATE OR REPLACE MACRO in_force(established, dissolved, d) AS
+    established <= d AND (dissolved IS NULL OR dissolved > d);
+
 -- The communities a page's filters select; NULL for a level means "all".
 CREATE OR REPLACE MACRO selected_communities(p_province, p_city, p_district, p_street, p_community) AS TABLE
     SELECT * FROM communities

@@ -14,7 +14,7 @@ WITH sel AS (
 ),
 br AS (
     SELECT b.*, sel.street, sel.community FROM branches b JOIN sel USING (community_id)
-    WHERE b.established_on <= $as_of AND (b.dissolved_on IS NULL OR b.dissolved_on > $as_of)
+    WHERE in_force(b.established_on, b.dissolved_on, $as_of)
 ),
 checks AS (
     SELECT *, 'too_few' AS rule, 0 AS rule_order FROM br WHERE members < $min_members

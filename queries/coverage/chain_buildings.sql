@@ -11,15 +11,15 @@ WITH sel AS (
 br AS (
     SELECT DISTINCT b.compound_id FROM branches b JOIN sel USING (community_id)
     WHERE b.compound_id IS NOT NULL
-      AND b.established_on <= $as_of AND (b.dissolved_on IS NULL OR b.dissolved_on > $as_of)
+      AND in_force(b.established_on, b.dissolved_on, $as_of)
 ),
 gr AS (
     SELECT DISTINCT g.building_id FROM building_groups g JOIN sel USING (community_id)
-    WHERE g.established_on <= $as_of AND (g.dissolved_on IS NULL OR g.dissolved_on > $as_of)
+    WHERE in_force(g.established_on, g.dissolved_on, $as_of)
 ),
 hl AS (
     SELECT h.building_id, count(*) AS leads FROM household_leads h JOIN sel USING (community_id)
-    WHERE h.established_on <= $as_of AND (h.dissolved_on IS NULL OR h.dissolved_on > $as_of)
+    WHERE in_force(h.established_on, h.dissolved_on, $as_of)
     GROUP BY h.building_id
 ),
 bld AS (

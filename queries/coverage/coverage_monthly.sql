@@ -16,17 +16,17 @@ months AS (
 br AS (
     SELECT m.month, b.community_id, b.compound_id, b.members
     FROM branches b JOIN sel USING (community_id)
-    JOIN months m ON b.established_on <= m.as_of AND (b.dissolved_on IS NULL OR b.dissolved_on > m.as_of)
+    JOIN months m ON in_force(b.established_on, b.dissolved_on, m.as_of)
 ),
 gr AS (
     SELECT m.month, g.community_id, g.building_id
     FROM building_groups g JOIN sel USING (community_id)
-    JOIN months m ON g.established_on <= m.as_of AND (g.dissolved_on IS NULL OR g.dissolved_on > m.as_of)
+    JOIN months m ON in_force(g.established_on, g.dissolved_on, m.as_of)
 ),
 hl AS (
     SELECT m.month, h.community_id, h.building_id
     FROM household_leads h JOIN sel USING (community_id)
-    JOIN months m ON h.established_on <= m.as_of AND (h.dissolved_on IS NULL OR h.dissolved_on > m.as_of)
+    JOIN months m ON in_force(h.established_on, h.dissolved_on, m.as_of)
 ),
 br_comp AS (SELECT DISTINCT month, compound_id FROM br WHERE compound_id IS NOT NULL),
 gr_bld AS (SELECT DISTINCT month, building_id FROM gr),

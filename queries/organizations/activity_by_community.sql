@@ -29,7 +29,7 @@ flows AS (
 ),
 reports AS (
     SELECT o.community_id, o.org_id, m.month, m.member_units, m.volunteers, m.service_hours,
-           o.founded_on <= $as_of AND (o.dissolved_on IS NULL OR o.dissolved_on > $as_of) AS active_at_end
+           in_force(o.founded_on, o.dissolved_on, $as_of) AS active_at_end
     FROM org_monthly m JOIN o USING (org_id)
     WHERE m.month >= date_trunc('month', $start) AND m.month <= $as_of
 ),

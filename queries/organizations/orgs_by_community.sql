@@ -14,7 +14,7 @@ targets AS (
 active AS (
     SELECT o.community_id, count(*) AS active_orgs, count(*) FILTER (WHERE o.party_led) AS party_led_orgs
     FROM social_orgs o JOIN sel USING (community_id)
-    WHERE o.founded_on <= $as_of AND (o.dissolved_on IS NULL OR o.dissolved_on > $as_of)
+    WHERE in_force(o.founded_on, o.dissolved_on, $as_of)
     GROUP BY o.community_id
 )
 SELECT sel.community_id, sel.street, sel.community, sel.type, sel.residents,
