@@ -73,6 +73,7 @@ def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnect
     except duckdb.Error as exc:
         raise DatabaseError(f"无法打开数据库文件 {path}：{exc}") from exc
     try:
+        _check_complete(con, path)
         tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
         if "meta" not in tables:
             if tables:
@@ -94,6 +95,17 @@ def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnect
         con.close()
         raise DatabaseError(f"无法读取数据库文件 {path}：它已损坏或不完整（{str(exc)[:120]}），未做任何修改。") from exc
     return con
+
+
+def _check_complete(con, path: Path) -> None:
+    """A truncated file opens and even accepts writes; its size gives it away before anything is read."""
+    if not path.exists() or Path(f"{path}.wal").exists():  # blocks still in the WAL are not in the file yet
+        return
+    _, _, block_size, total_blocks, *_ = con.execute("PRAGMA database_size").fetchone()
+    if path.stat().st_size < block_size * total_blocks:
+        raise DatabaseError(f"数据库文件 {path} 不完整（只有 {path.stat().st_size:,} 字节，应至少为 "
+                            f"{block_size * total_blocks:,} 字节），可能在复制或保存时被截断；未做任何修改。"
+                            "请从备份恢复该文件。")
 
 
 def _is_damage(exc: duckdb.Error) -> bool:
