@@ -36,6 +36,12 @@ def test_upload_limit_is_set_in_the_config():
     assert 1 <= config["server"]["maxUploadSize"] <= 200
 
 
+def test_the_server_does_not_reload_modules_under_live_sessions():
+    """With the watcher on, a file changed on disk during the load test failed 14 renders."""
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["server"]["fileWatcherType"] == "none"
+
+
 def test_data_page_states_the_limit_in_chinese(app):
     limit = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))["server"]["maxUploadSize"]
     at = app("pages/6_data.py")
@@ -90,6 +96,7 @@ def test_a_capped_list_on_a_page_carries_the_note(app, monkeypatch, fresh_cache)
 # ------------------------------------------------------------------ time
 
 
+@pytest.mark.timeout(60)  # without the limit the query runs for minutes: fail fast instead
 def test_a_runaway_query_is_interrupted(demo_con, monkeypatch):
     real_sql = db.load_sql
     monkeypatch.setattr(db, "load_sql", lambda name: SLOW_SQL if name == "test/slow" else real_sql(name))
@@ -129,6 +136,7 @@ def test_concurrent_queries_each_get_their_own_cursor(demo_con):
     assert failures == []
 
 
+@pytest.mark.timeout(120)
 def test_a_slow_page_query_shows_a_chinese_notice(app, monkeypatch, fresh_cache):
     real_sql = db.load_sql
     monkeypatch.setattr(db, "load_sql", lambda name: SLOW_SQL if name == "tickets/summary" else real_sql(name))
