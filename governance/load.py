@@ -341,7 +341,7 @@ def run(sessions: int = 30, rounds: int = 3, import_rows: int = 100_000, db_sour
     figures: dict = {"sessions": sessions, "rounds": rounds, "pages": pages, "import_rows": import_rows}
     try:
         times: dict = {}
-        result = asyncio.run(_drive(base, queries, pages, rounds, think, csv_path, times, quote))
+        result = _run_async(_drive(base, queries, pages, rounds, think, csv_path, times, quote))
         figures["peak_rss_mb"] = peak_rss_mb(proc.pid)
     finally:
         stop_server(proc)
@@ -385,6 +385,25 @@ def run(sessions: int = 30, rounds: int = 3, import_rows: int = 100_000, db_sour
     if ok(figures):
         shutil.rmtree(work, ignore_errors=True)
     return figures
+
+
+def _run_async(coro):
+    """asyncio.run in a thread of its own: the caller may already be inside an event loop
+    (pytest with Playwright's sync API running in the same process)."""
+    box = {}
+
+    def target():
+        try:
+            box["value"] = asyncio.run(coro)
+        except BaseException as exc:  # handed back to the caller
+            box["error"] = exc
+
+    t = threading.Thread(target=target)
+    t.start()
+    t.join()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
 
 
 async def _drive(base, queries, pages, rounds, think, csv_path, times, quote):
