@@ -154,12 +154,13 @@ class Render:
         self.seconds = 0.0
         self.started = self.finished = 0.0
         self.errors: list[str] = []
+        self.alerts: list[str] = []
         self.metrics: dict[str, str] = {}
         self.charts: list[dict] = []
         self.reruns = 0
 
     def reset(self):
-        self.errors, self.metrics, self.charts = [], {}, []
+        self.errors, self.alerts, self.metrics, self.charts = [], [], {}, []
 
 
 class Viewer:
@@ -208,6 +209,8 @@ class Viewer:
                             out.errors.append(f"exception: {el.exception.type}: {el.exception.message[:200]}")
                         elif what == "alert" and el.alert.format == el.alert.ERROR:
                             out.errors.append(f"error notice: {el.alert.body[:200]}")
+                        elif what == "alert":
+                            out.alerts.append(el.alert.body[:200])
                         elif what == "selectbox" and el.selectbox.label in REGION_LABELS:
                             box = el.selectbox  # the value is only in the message when the server set it
                             if box.HasField("raw_value"):

@@ -119,3 +119,30 @@ def test_small_load_run_with_an_import(demo_db_master):
     assert f["sessions_seeing_new_data"] == 6 and f["stale_sessions"] == []
     assert f["reads_checked"] >= 12
     assert f["peak_rss_mb"] > 0
+
+
+@pytest.mark.browser
+def test_many_first_visits_right_after_a_server_start_all_get_the_page(demo_db_master, tmp_path):
+    """30 sessions open the tickets page at once on a fresh server. Before ui.frame_guard looked at
+    its own call stack, some of them (2 of 3 trials) got "还没有可显示的数据" instead of the page."""
+    import asyncio
+
+    path = tmp_path / "demo.duckdb"
+    shutil.copy(demo_db_master, path)
+    proc, base = load.start_server(path, tmp_path / "server.log")
+
+    async def visit():
+        viewers = [load.Viewer(base, "") for _ in range(30)]
+        for v in viewers:
+            await v.open()
+        renders = await asyncio.gather(*(v.render("tickets") for v in viewers))
+        for v in viewers:
+            await v.close()
+        return renders
+
+    try:
+        renders = load._run_async(visit())
+    finally:
+        load.stop_server(proc)
+    empty = [r.alerts for r in renders if "T1 诉求量" not in r.metrics]
+    assert empty == [] and [r.errors for r in renders if r.errors] == []
