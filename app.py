@@ -21,7 +21,7 @@ page = st.navigation([st.Page(_home, title="总览", url_path="home", default=Tr
 
 st.sidebar.markdown("### 社区治理指标看板")
 try:
-    runtime.connection()
+    runtime.begin_run()
 except db.DatabaseError as exc:
     st.error(str(exc))
     st.stop()

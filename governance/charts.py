@@ -11,6 +11,11 @@ import datetime as dt
 import pandas as pd
 import plotly.graph_objects as go
 
+try:  # Plotly's JSON encoder peeks at sys.modules for PIL.Image; two sessions drawing their first
+    import PIL.Image  # noqa: F401  chart at once could see it half-imported and crash. Load it now.
+except ImportError:  # pragma: no cover - Pillow comes with streamlit
+    pass
+
 from governance.labels import FONT_FAMILY
 
 PALETTE = ["#C0392B", "#2E86C1", "#28B463", "#D68910", "#7D3C98", "#17A589", "#CA6F1E", "#566573"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from functools import lru_cache
 from pathlib import Path
 
@@ -26,12 +27,29 @@ MAX_ROWS = 5000
 # Cap for per-community (or per-month, per-compound) aggregates that a page sums into totals or
 # ranks: these must be complete at province scale (5,000 communities × months), never cut at MAX_ROWS.
 SUM_ROWS = 1_000_000
+# Hard cap on the time one query may run (seconds); $GOVERNANCE_QUERY_TIMEOUT overrides it.
+QUERY_TIMEOUT = 30.0
 
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
 class DatabaseError(Exception):
     """A database that cannot be used; the message is in Chinese, for the user."""
+
+
+class QueryTimeout(DatabaseError):
+    """A query ran longer than the time limit and was interrupted."""
+
+
+class DataChanged(Exception):
+    """The data changed (an import committed) since the version a page run started with."""
+
+
+def query_timeout() -> float:
+    try:
+        return float(os.environ.get("GOVERNANCE_QUERY_TIMEOUT") or QUERY_TIMEOUT)
+    except ValueError:
+        return QUERY_TIMEOUT
 
 
 def db_path() -> Path:
@@ -58,6 +76,7 @@ def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnect
     except duckdb.Error as exc:
         raise DatabaseError(f"无法打开数据库文件 {path}：{exc}") from exc
     try:
+        _check_complete(con, path)
         tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
         if "meta" not in tables:
             if tables:
@@ -80,7 +99,26 @@ def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnect
     except DatabaseError:
         con.close()
         raise
+    except duckdb.Error as exc:  # a damaged file can open and fail on its first read
+        con.close()
+        raise DatabaseError(f"无法读取数据库文件 {path}：它已损坏或不完整（{str(exc)[:120]}），未做任何修改。") from exc
     return con
+
+
+def _check_complete(con, path: Path) -> None:
+    """A truncated file opens and even accepts writes; its size gives it away before anything is read."""
+    if not path.exists() or Path(f"{path}.wal").exists():  # blocks still in the WAL are not in the file yet
+        return
+    _, _, block_size, total_blocks, *_ = con.execute("PRAGMA database_size").fetchone()
+    if path.stat().st_size < block_size * total_blocks:
+        raise DatabaseError(f"数据库文件 {path} 不完整（只有 {path.stat().st_size:,} 字节，应至少为 "
+                            f"{block_size * total_blocks:,} 字节），可能在复制或保存时被截断；未做任何修改。"
+                            "请从备份恢复该文件。")
+
+
+def _is_damage(exc: duckdb.Error) -> bool:
+    """A read failed because the file is damaged (not because a query is wrong)."""
+    return isinstance(exc, (duckdb.IOException, duckdb.InternalException)) or "corrupt" in str(exc).lower()
 
 
 @lru_cache(maxsize=None)
@@ -98,11 +136,15 @@ def sql_params(sql: str) -> set[str]:
     return set(_PARAM.findall(body))
 
 
-def run_query(con, name: str, params: dict | None = None, max_rows: int = MAX_ROWS) -> pd.DataFrame:
+def run_query(con, name: str, params: dict | None = None, max_rows: int = MAX_ROWS,
+              version: str | None = None, timeout: float | None = None) -> pd.DataFrame:
     """Run queries/<name>.sql on its own cursor with the parameters it names.
 
     Parameters the query does not use are ignored (DuckDB refuses extra ones); a missing one
     is an error. At most `max_rows` rows come back; `df.attrs['capped']` says if more existed.
+    With `version`, the query runs in one read transaction that first checks the data version,
+    so its result belongs to exactly that version (DataChanged otherwise). A query running
+    longer than `timeout` seconds is interrupted (QueryTimeout).
     """
     sql = load_sql(name)
     wanted = sql_params(sql)
@@ -111,13 +153,31 @@ def run_query(con, name: str, params: dict | None = None, max_rows: int = MAX_RO
     if missing:
         raise KeyError(f"query {name} needs parameters {sorted(missing)}")
     bound = {k: params[k] for k in wanted}
+    limit = query_timeout() if timeout is None else timeout
     cur = con.cursor()
+    timer = threading.Timer(limit, cur.interrupt)
     try:
-        rel = cur.execute(sql, bound)
-        rows = rel.fetchmany(max_rows + 1)
-        cols = [d[0] for d in rel.description]
+        if version is not None:
+            cur.execute("BEGIN TRANSACTION")
+            found = cur.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchone()[0]
+            if found != version:
+                raise DataChanged(found)
+        timer.start()
+        try:
+            rel = cur.execute(sql, bound)
+            rows = rel.fetchmany(max_rows + 1)
+            cols = [d[0] for d in rel.description]
+        finally:
+            timer.cancel()
+    except duckdb.InterruptException as exc:
+        raise QueryTimeout(f"查询“{name}”运行超过 {limit:g} 秒，已中止。请缩小筛选范围（例如选择一个街道或缩短期间）后重试。") from exc
+    except duckdb.Error as exc:
+        if _is_damage(exc):
+            raise DatabaseError(f"读取数据库时出错：数据库文件可能已损坏或不完整（{str(exc)[:120]}）。"
+                                "请从备份恢复该文件，或重新生成演示数据库；看板没有修改该文件。") from exc
+        raise
     finally:
-        cur.close()
+        cur.close()  # also ends the read transaction
     df = pd.DataFrame.from_records(rows, columns=cols)
     df.attrs["capped"] = len(df) > max_rows
     return df.iloc[:max_rows] if len(df) > max_rows else df

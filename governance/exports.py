@@ -24,5 +24,9 @@ def safe_frame(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def csv_bytes(df: pd.DataFrame) -> bytes:
-    """UTF-8 with BOM (so Excel detects the encoding), formula-safe."""
-    return safe_frame(df).to_csv(index=False).encode("utf-8-sig")
+    """UTF-8 with BOM (so Excel detects the encoding), formula-safe.
+
+    Rows end in CRLF, so a cell holding a carriage return is quoted (with "\n" endings the csv
+    writer left a lone CR unquoted, and spreadsheets split the row there).
+    """
+    return safe_frame(df).to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")

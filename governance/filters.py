@@ -51,7 +51,7 @@ class Selection:
 def _clean(value) -> str | None:
     """A URL value as text: repeated parameters take the first, over-long ones are refused."""
     if isinstance(value, (list, tuple)):
-        value = value[0] if value else None
+        value = next((v for v in value if str(v).strip()), None)
     if value is None:
         return None
     value = str(value).strip()
@@ -65,6 +65,11 @@ def resolve(raw: dict, communities: pd.DataFrame, first_month: dt.date, last_mon
     name alone fills in its province, city, district and street when it is unambiguous.
     """
     notices: list[str] = []
+    for key in PARAM_KEYS:
+        given = raw.get(key)
+        if isinstance(given, (list, tuple)) and len([v for v in given if str(v).strip()]) > 1:
+            name = LEVEL_LABELS.get(key) or {"from": "起始月份", "to": "截止月份"}[key]
+            notices.append(f"链接中的{name}参数出现了 {len(given)} 次，只使用第一个。")
     values: dict[str, str | None] = {}
     rows = communities
     for level in LEVELS:
@@ -128,7 +133,8 @@ def sidebar(communities: pd.DataFrame, first_month: dt.date, last_month: dt.date
 
     state = st.session_state
     if "_filters_ready" not in state:
-        initial = resolve(dict(st.query_params.to_dict()), communities, first_month, last_month)
+        raw = {k: st.query_params.get_all(k) for k in PARAM_KEYS if k in st.query_params}
+        initial = resolve(raw, communities, first_month, last_month)
         for level in LEVELS:
             state[f"f_{level}"] = getattr(initial, level) or ALL
         state["f_from"], state["f_to"] = initial.period.first, initial.period.last

@@ -31,10 +31,21 @@ def connection():
     return _open(str(db.db_path().resolve()))
 
 
+def begin_run():
+    """Called by app.py at the start of every run: open the database and pin its data version.
+
+    Every query of the run then reads exactly that version, so a page shows the data from
+    before an import or from after it, never a mix of both.
+    """
+    con = connection()
+    st.session_state["_data_version"] = db.data_version(con)
+    return con
+
+
 @st.cache_data(show_spinner=False, max_entries=2000)
 def _cached(path_str: str, version: str, name: str, params: tuple, max_rows: int) -> pd.DataFrame:
     con = _open(path_str)
-    return db.run_query(con, name, dict(params), max_rows=max_rows)
+    return db.run_query(con, name, dict(params), max_rows=max_rows, version=version)
 
 
 def _freeze(value):
@@ -48,4 +59,11 @@ def query(name: str, params: dict | None = None, max_rows: int = db.MAX_ROWS) ->
     con = connection()
     path_str = str(db.db_path().resolve())
     frozen = tuple(sorted((k, _freeze(v)) for k, v in (params or {}).items()))
-    return _cached(path_str, db.data_version(con), name, frozen, max_rows)
+    version = st.session_state.get("_data_version") or db.data_version(con)
+    try:
+        return _cached(path_str, version, name, frozen, max_rows)
+    except db.DataChanged:
+        st.rerun()  # an import committed during this run: draw the page again on the new data
+    except db.DatabaseError as exc:  # too slow, or a damaged file: a notice instead of a traceback
+        st.error(str(exc), icon=":material/error:")
+        st.stop()

@@ -24,14 +24,24 @@ def frame_guard() -> None:
     within the same run (so a button click that started the run is not lost); app.py's
     st.navigation leaves folder mode and runs this page inside the frame; then this outer run stops.
     """
+    import sys
+
     from streamlit.runtime.pages_manager import PagesManager
 
-    if PagesManager.uses_pages_directory:
+    from governance.navigation import ROOT
+
+    # PagesManager.uses_pages_directory is one flag for the whole server: when many sessions open
+    # at once after a start, another session's st.navigation can clear it after this run began in
+    # folder mode (30-session load test: some saw "还没有可显示的数据"). So also ask this run's own
+    # call stack whether app.py is running this page.
+    app = str(ROOT / "app.py")
+    frame, inside = sys._getframe(1), False
+    while frame is not None and not inside:
+        inside, frame = frame.f_code.co_filename == app, frame.f_back
+    if PagesManager.uses_pages_directory or not inside:
         import runpy
 
-        from governance.navigation import ROOT
-
-        runpy.run_path(str(ROOT / "app.py"), run_name="__main__")
+        runpy.run_path(app, run_name="__main__")
         st.stop()
 
 

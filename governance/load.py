@@ -1,0 +1,497 @@
+"""Load and crash drills: many viewers at once while a street office imports a big ticket file.
+
+`python -m governance.load --sessions 30 --rounds 3 --import-rows 100000` (or scripts/load_test.py)
+starts the real server on a copy of the demo database and drives N concurrent sessions through
+every page over Streamlit's own websocket protocol (what the browser speaks; one Chromium per
+session is too heavy for a 2-core machine). While they run, one more session uploads a ticket
+file on the 数据管理 page and imports it through the importer, exactly as a user would.
+
+It prints render times (median, p95), errors, the server's peak RSS, and checks that every
+read of the tickets page showed T1 (诉求量) either before or after the import — the headline
+card and the monthly chart, which come from two different queries, always agreeing — and
+that afterwards every session sees the new total without a restart.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import datetime as dt
+import io
+import json
+import random
+import re
+import shutil
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# url_path of every page a viewer goes through each round (the data page is the importer's).
+VIEW_PAGES = ["overview", "coverage", "organizations", "tickets", "compare", "data", "glossary"]
+CHECK_PAGE = "tickets"
+REGION_LABELS = {"省", "市", "区/县级市", "街道/镇", "社区"}  # the shared filters (governance.labels.LEVEL_LABELS)
+
+
+# ---------------------------------------------------------------------------------------------
+# A ticket file like one a street office exports from its hotline system
+
+
+def ticket_rows(con, n: int, seed: int = 7, prefix: str = "LOAD") -> list[list]:
+    """`n` valid ticket rows (header first) on existing compounds, received in the last 12 months
+    of the data, so the default view's T1 goes up by exactly `n`."""
+    from governance.importer import SPECS
+
+    rng = random.Random(seed)
+    places = con.execute(
+        "SELECT c.street, c.community, p.compound FROM communities c JOIN compounds p USING (community_id) "
+        "ORDER BY ALL").fetchall()
+    last = con.execute("SELECT max(received_at) FROM tickets").fetchone()[0]
+    end = dt.datetime(last.year, last.month, 1)
+    start = dt.datetime(end.year - 1 + (end.month == 12), end.month % 12 + 1, 1)
+    span = int((end - start).total_seconds()) + 28 * 86400
+    cats = [("物业管理", "设施维修", "下水道堵塞"), ("物业管理", "环境卫生", "垃圾清运"),
+            ("市政管理", "道路", "路灯不亮"), ("社区服务", "养老", "助餐"), ("治安", "噪音", "装修噪音")]
+    sat = ["非常满意", "满意", "基本满意", "不满意", "非常不满意"]
+    rows = [[c.label for c in SPECS["tickets"].cols]]
+    for i in range(n):
+        street, community, compound = places[rng.randrange(len(places))]
+        received = start + dt.timedelta(seconds=rng.randrange(span))
+        received = min(received, end + dt.timedelta(days=27))
+        closed = received + dt.timedelta(hours=rng.randrange(1, 400)) if rng.random() < 0.9 else None
+        followed = closed is not None and rng.random() < 0.8
+        c = cats[i % len(cats)]
+        rows.append([f"{prefix}{i:07d}", street, community, compound, "", *c, "12345热线",
+                     f"{received:%Y-%m-%d %H:%M}", f"{received + dt.timedelta(days=7):%Y-%m-%d %H:%M}",
+                     f"{closed:%Y-%m-%d %H:%M}" if closed else "", "已办结" if closed else "办理中",
+                     ("是" if rng.random() < 0.95 else "否") if followed else "",
+                     ("是" if rng.random() < 0.8 else "否") if followed else "",
+                     sat[rng.randrange(5)] if followed else ""])
+    return rows
+
+
+def write_ticket_csv(db_path: Path, out: Path, n: int, seed: int = 7, prefix: str = "LOAD") -> Path:
+    from governance import db
+
+    con = db.connect(db_path, read_only=True)
+    try:
+        rows = ticket_rows(con, n, seed, prefix)
+    finally:
+        con.close()
+    with open(out, "w", newline="", encoding="utf-8-sig") as f:
+        csv.writer(f).writerows(rows)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# The real server
+
+
+def start_server(db_path: Path, log_path: Path, port: int | None = None, timeout: float = 90):
+    """`streamlit run app.py` on a free port with $GOVERNANCE_DB = db_path; returns (process, base URL)."""
+    import os
+    import socket
+    import subprocess
+    import urllib.request
+
+    if port is None:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+    log = open(log_path, "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env={**os.environ, "GOVERNANCE_DB": str(db_path)}, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + timeout
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError("streamlit exited:\n" + Path(log_path).read_text())
+        try:
+            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return proc, base
+        except OSError:
+            pass
+        if time.time() > deadline:
+            proc.kill()
+            raise RuntimeError("streamlit did not answer /_stcore/health in time")
+        time.sleep(0.3)
+
+
+def stop_server(proc) -> None:
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except Exception:
+        proc.kill()
+
+
+def peak_rss_mb(pid: int) -> float:
+    """The process's peak resident memory so far (VmHWM), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+# ---------------------------------------------------------------------------------------------
+# One viewer: a session spoken to over Streamlit's websocket protocol, like the browser does
+
+
+class Render:
+    """What one page run showed: time, errors, metric cards, Plotly specs."""
+
+    def __init__(self, page: str, query: str):
+        self.page, self.query = page, query
+        self.seconds = 0.0
+        self.started = self.finished = 0.0
+        self.errors: list[str] = []
+        self.alerts: list[str] = []
+        self.metrics: dict[str, str] = {}
+        self.charts: list[dict] = []
+        self.reruns = 0
+
+    def reset(self):
+        self.errors, self.alerts, self.metrics, self.charts = [], [], {}, []
+
+
+class Viewer:
+    def __init__(self, base: str, query: str, timeout: float = 180):
+        self.url = base.replace("http://", "ws://") + "/_stcore/stream"
+        self.query, self.timeout = query, timeout
+        self.ws = None
+        self.filters: dict[str, str] = {}  # region filter widget id -> value, sent back like a browser does
+
+    async def open(self):
+        import websockets
+
+        self.ws = await websockets.connect(self.url, subprotocols=["streamlit"], max_size=None,
+                                           open_timeout=60, ping_interval=None)
+
+    async def close(self):
+        if self.ws is not None:
+            await self.ws.close()
+
+    async def render(self, page: str, keep_charts: bool = False) -> Render:
+        from streamlit.proto.BackMsg_pb2 import BackMsg
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        out = Render(page, self.query)
+        msg = BackMsg()
+        msg.rerun_script.query_string = self.query
+        msg.rerun_script.page_name = page
+        for wid, value in self.filters.items():
+            msg.rerun_script.widget_states.widgets.add(id=wid, string_value=value)
+        out.started = time.time()
+        await self.ws.send(msg.SerializeToString())
+        try:
+            async with asyncio.timeout(self.timeout):
+                while True:
+                    fwd = ForwardMsg()
+                    fwd.ParseFromString(await self.ws.recv())
+                    kind = fwd.WhichOneof("type")
+                    if kind == "new_session":
+                        out.reset()  # a new run of the script (e.g. restarted after an import) draws afresh
+                    elif kind == "page_not_found":
+                        out.errors.append(f"page not found: {page}")
+                    elif kind == "delta" and fwd.delta.WhichOneof("type") == "new_element":
+                        el = fwd.delta.new_element
+                        what = el.WhichOneof("type")
+                        if what == "exception":
+                            out.errors.append(f"exception: {el.exception.type}: {el.exception.message[:200]}")
+                        elif what == "alert" and el.alert.format == el.alert.ERROR:
+                            out.errors.append(f"error notice: {el.alert.body[:200]}")
+                        elif what == "alert":
+                            out.alerts.append(el.alert.body[:200])
+                        elif what == "selectbox" and el.selectbox.label in REGION_LABELS:
+                            box = el.selectbox  # the value is only in the message when the server set it
+                            if box.HasField("raw_value"):
+                                self.filters[box.id] = box.raw_value
+                            elif box.id not in self.filters and box.HasField("default") and box.options:
+                                self.filters[box.id] = box.options[box.default]
+                        elif what == "metric":
+                            out.metrics[el.metric.label] = el.metric.body
+                        elif what == "plotly_chart" and keep_charts:
+                            out.charts.append(json.loads(el.plotly_chart.spec))
+                    elif kind == "script_finished":
+                        status = fwd.script_finished
+                        if status == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+                            out.reruns += 1
+                        elif status == ForwardMsg.FINISHED_WITH_COMPILE_ERROR:
+                            out.errors.append("compile error")
+                            break
+                        elif status in (ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY):
+                            break
+        except TimeoutError:
+            out.errors.append(f"no answer within {self.timeout:.0f} s")
+        out.finished = time.time()
+        out.seconds = out.finished - out.started
+        return out
+
+
+def _array(values) -> list[float]:
+    """Plotly JSON arrays may come as lists or as typed arrays ({'dtype', 'bdata'} base64)."""
+    import base64
+
+    import numpy as np
+
+    if isinstance(values, dict) and "bdata" in values:
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=np.dtype(values["dtype"])).tolist()
+    return list(values)
+
+
+def ticket_total(r: Render) -> tuple[int | None, int | None]:
+    """(T1 on the headline card, sum of the monthly bars) on the tickets page: two queries."""
+    card = r.metrics.get("T1 诉求量")
+    card_n = int(card.replace(",", "")) if card and card.replace(",", "").isdigit() else None
+    bars = None
+    for spec in r.charts:
+        for trace in spec.get("data", []):
+            if trace.get("type") == "bar" and str(trace.get("name", "")).startswith("诉求量"):
+                bars = int(round(sum(_array(trace["y"]))))
+    return card_n, bars
+
+
+# ---------------------------------------------------------------------------------------------
+# The importer's session: a real browser on the 数据管理 page
+
+
+def import_in_browser(base: str, csv_path: Path, times: dict, timeout_ms: int = 600_000) -> None:
+    """Upload the ticket file on the data page, wait for the check, click 导入, wait for 已导入."""
+    from playwright.sync_api import sync_playwright
+
+    args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+    ready = "[data-testid='stApp'][data-test-script-state='notRunning']"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=args, headless=True)
+        try:
+            page = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN").new_page()
+            page.goto(f"{base}/data")
+            page.wait_for_selector(ready, timeout=timeout_ms)
+            box = page.get_by_role("combobox", name="数据表")
+            box.click()
+            box.fill("诉求（tickets）")
+            page.get_by_role("option", name="诉求（tickets）", exact=True).first.click()
+            page.wait_for_timeout(500)
+            page.wait_for_selector(ready, timeout=timeout_ms)
+            times["upload"] = time.time()
+            page.locator("[data-testid='stFileUploader'] input[type='file']").set_input_files(str(csv_path))
+            page.get_by_text("检查通过").wait_for(timeout=timeout_ms)
+            page.wait_for_selector(ready, timeout=timeout_ms)
+            times["click"] = time.time()
+            page.get_by_role("button", name="导入").click()
+            page.get_by_text(f"已导入 {csv_path.name}").wait_for(timeout=timeout_ms)
+            times["done"] = time.time()
+        except Exception as exc:  # reported, and counted as an error
+            times["error"] = f"{type(exc).__name__}: {str(exc)[:300]}"
+        finally:
+            browser.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# The drill
+
+
+def _pct(values: list[float], q: float) -> float:
+    s = sorted(values)
+    if not s:
+        return float("nan")
+    k = max(0, min(len(s) - 1, int(round(q * (len(s) - 1)))))
+    return s[k]
+
+
+def run(sessions: int = 30, rounds: int = 3, import_rows: int = 100_000, db_source: Path | None = None,
+        pages: list[str] | None = None, think: float = 0.3, log=print) -> dict:
+    """Start a server, drive the viewers and the import, check what they saw; return the figures."""
+    from governance import db as gdb
+    from governance.demo import build_demo_database
+
+    pages = [p for p in (pages or VIEW_PAGES) if any((ROOT / "pages").glob(f"*_{p}.py"))]  # pages that exist
+    work = Path(tempfile.mkdtemp(prefix="gov-load-"))
+    path = work / "load.duckdb"
+    if db_source:
+        shutil.copy(db_source, path)
+    else:
+        build_demo_database(path)
+
+    # Who looks at what: half the viewers the whole data set, the others one street each.
+    con = gdb.connect(path, read_only=True)
+    try:
+        streets = [r[0] for r in con.execute("SELECT DISTINCT street FROM communities ORDER BY 1").fetchall()]
+        rows = ticket_rows(con, import_rows, prefix=f"LOAD{uuid.uuid4().hex[:6].upper()}")
+    finally:
+        con.close()
+    csv_path = work / f"诉求_{import_rows}.csv"
+    with open(csv_path, "w", newline="", encoding="utf-8-sig") as f:
+        csv.writer(f).writerows(rows)
+    added = {"": import_rows}
+    for street in streets:
+        added[f"street={street}"] = sum(1 for r in rows[1:] if r[1] == street)
+    from urllib.parse import quote
+
+    queries = ["" if i % 2 == 0 else f"street={streets[(i // 2) % len(streets)]}" for i in range(sessions)]
+
+    proc, base = start_server(path, work / "server.log")
+    figures: dict = {"sessions": sessions, "rounds": rounds, "pages": pages, "import_rows": import_rows}
+    try:
+        times: dict = {}
+        result = _run_async(_drive(base, queries, pages, rounds, think, csv_path, times, quote))
+        figures["peak_rss_mb"] = peak_rss_mb(proc.pid)
+    finally:
+        stop_server(proc)
+    renders, finals, before = result["renders"], result["finals"], result["before"]
+    times_all = [r.seconds for r in renders]
+    errors = [f"{r.page}?{r.query}: {e}" for r in renders + finals for e in r.errors]
+    if "error" in times:
+        errors.append("import: " + times["error"])
+
+    # Every read of the tickets page: card == bars, and equal to the before or the after total.
+    checked, mixes, during = 0, [], {"before": 0, "after": 0}
+    for r in renders + finals:
+        if r.page != CHECK_PAGE or r.errors:
+            continue
+        card, bars = ticket_total(r)
+        b = before[r.query]
+        a = b + added[r.query]
+        checked += 1
+        ok_card = card in (b, a)
+        if card != bars or not ok_card:
+            mixes.append(f"{r.query or '全部'}: 卡片 {card}, 月度合计 {bars}, 导入前 {b}, 导入后 {a}")
+        elif "click" in times and "done" in times and r.finished >= times["click"] and r.started <= times["done"]:
+            during["after" if card == a else "before"] += 1
+        elif "done" in times and r.started > times["done"] and card != a:
+            mixes.append(f"{r.query or '全部'}: 导入完成后仍显示导入前的 {card}")
+        elif "click" in times and r.finished < times["click"] and card != b:
+            mixes.append(f"{r.query or '全部'}: 导入前却显示 {card}")
+    stale = [f"{r.query or '全部'}: {ticket_total(r)[0]} ≠ {before[r.query] + added[r.query]}"
+             for r in finals if ticket_total(r)[0] != before[r.query] + added[r.query]]
+
+    figures.update({
+        "renders": len(renders), "median_s": statistics.median(times_all), "p95_s": _pct(times_all, 0.95),
+        "max_s": max(times_all), "errors": errors, "reruns_for_new_data": sum(r.reruns for r in renders),
+        "import_upload_to_done_s": times.get("done", float("nan")) - times.get("upload", float("nan")),
+        "import_click_to_done_s": times.get("done", float("nan")) - times.get("click", float("nan")),
+        "load_seconds": result["seconds"], "reads_checked": checked, "reads_during_import": during,
+        "mixed_or_wrong_reads": mixes, "sessions_seeing_new_data": len(finals) - len(stale),
+        "stale_sessions": stale, "before_total": before[""], "after_total": before[""] + import_rows,
+    })
+    figures["server_log"] = str(work / "server.log")
+    if ok(figures):
+        shutil.rmtree(work, ignore_errors=True)
+    return figures
+
+
+def _run_async(coro):
+    """asyncio.run in a thread of its own: the caller may already be inside an event loop
+    (pytest with Playwright's sync API running in the same process)."""
+    box = {}
+
+    def target():
+        try:
+            box["value"] = asyncio.run(coro)
+        except BaseException as exc:  # handed back to the caller
+            box["error"] = exc
+
+    t = threading.Thread(target=target)
+    t.start()
+    t.join()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
+async def _drive(base, queries, pages, rounds, think, csv_path, times, quote):
+    viewers = [Viewer(base, "&".join(f"{k}={quote(v)}" for k, v in (p.split("=", 1) for p in q.split("&") if p))
+                      if q else "") for q in queries]
+    for v, q in zip(viewers, queries):
+        v.key = q
+    # Warm up: every session connects and draws the tickets page once; that is the "before".
+    for v in viewers:
+        await v.open()
+    first = await asyncio.gather(*(v.render(CHECK_PAGE, keep_charts=True) for v in viewers))
+    before = {}
+    for v, r in zip(viewers, first):
+        r.query = v.key
+        card, bars = ticket_total(r)
+        if r.errors or card is None or card != bars:
+            raise RuntimeError(f"warm-up failed for {v.key or '全部'}: {r.errors} {card} {bars}")
+        before[v.key] = card
+
+    renders: list[Render] = []
+    t0 = time.time()
+    importer = threading.Thread(target=import_in_browser, args=(base, csv_path, times), daemon=True)
+
+    async def view(i, v):
+        rng = random.Random(i)
+        for n in range(rounds):
+            order = pages[i % len(pages):] + pages[:i % len(pages)]  # sessions start on different pages
+            for page in order:
+                r = await v.render(page, keep_charts=(page == CHECK_PAGE))
+                r.query = v.key
+                renders.append(r)
+                await asyncio.sleep(rng.uniform(0, think))
+
+    importer.start()
+    await asyncio.gather(*(view(i, v) for i, v in enumerate(viewers)))
+    while importer.is_alive():  # the import must end before "afterwards" can be checked
+        await asyncio.sleep(0.5)
+    seconds = time.time() - t0
+    # Afterwards: every session, on the same connection (no restart), draws the tickets page again.
+    finals = list(await asyncio.gather(*(v.render(CHECK_PAGE, keep_charts=True) for v in viewers)))
+    for v, r in zip(viewers, finals):
+        r.query = v.key
+    for v in viewers:
+        await v.close()
+    return {"renders": renders, "finals": finals, "before": before, "seconds": seconds}
+
+
+def report(f: dict) -> str:
+    lines = [
+        f"sessions: {f['sessions']}  rounds: {f['rounds']}  pages per round: {len(f['pages'])} ({', '.join(f['pages'])})",
+        f"page renders: {f['renders']} in {f['load_seconds']:.1f} s",
+        f"render time: median {f['median_s']:.2f} s, p95 {f['p95_s']:.2f} s, max {f['max_s']:.2f} s",
+        f"errors: {len(f['errors'])}" + (f" (server log: {f['server_log']})" if not ok(f) else ""),
+        *[f"  - {e}" for e in f["errors"][:20]],
+        f"server peak RSS: {f['peak_rss_mb']:.0f} MB",
+        f"import during load: {f['import_rows']:,} tickets; upload→done {f['import_upload_to_done_s']:.1f} s, "
+        f"click 导入→done {f['import_click_to_done_s']:.1f} s",
+        f"T1 (all communities, default period): before {f['before_total']:,}, after {f['after_total']:,}",
+        f"tickets-page reads checked (card = monthly bars = before or after): {f['reads_checked']}; "
+        f"during the import: {f['reads_during_import']['before']} before, {f['reads_during_import']['after']} after; "
+        f"mixed or wrong: {len(f['mixed_or_wrong_reads'])}",
+        *[f"  - {m}" for m in f["mixed_or_wrong_reads"][:20]],
+        f"runs restarted because new data arrived mid-run: {f['reruns_for_new_data']}",
+        f"afterwards, sessions showing the new total without restart: {f['sessions_seeing_new_data']}/{f['sessions']}",
+        *[f"  - {s}" for s in f["stale_sessions"][:20]],
+    ]
+    return "\n".join(lines)
+
+
+def ok(f: dict) -> bool:
+    return not f["errors"] and not f["mixed_or_wrong_reads"] and not f["stale_sessions"]
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m governance.load", description="多人同时查看 + 导入期间的压力测试")
+    parser.add_argument("--sessions", type=int, default=30)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--import-rows", type=int, default=100_000)
+    parser.add_argument("--db", help="copy this database instead of building the demo data")
+    parser.add_argument("--think", type=float, default=0.3, help="max pause between pages (s)")
+    args = parser.parse_args(argv)
+    f = run(args.sessions, args.rounds, args.import_rows, Path(args.db) if args.db else None, think=args.think)
+    print(report(f))
+    return 0 if ok(f) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,216 @@
+"""Hostile names: a community, compound, organisation, category and practice named like markup
+or a spreadsheet formula is imported through the importer and shown as text everywhere —
+tables, charts, hover labels, the page header — with no script run (no dialog ever opens), and
+every CSV export neutralises cells that a spreadsheet would read as a formula."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+from pathlib import Path
+from urllib.parse import quote
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from governance import db, exports, importer, runtime
+from tests.browser import open_page, running_server, wait_for_app
+
+ROOT = Path(__file__).resolve().parent.parent
+S = "<script>alert(1)</script>"
+I = "<img src=x onerror=alert(1)>"  # noqa: E741
+H = '=HYPERLINK("http://x")'
+STREET = "江堤街道"
+
+
+def _csv(rows: list[list]) -> bytes:
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    return out.getvalue().encode("utf-8")
+
+
+FILES = [
+    ("communities", [["省", "市", "区县", "街道", "社区", "类型", "户数", "居民人数"],
+                     ["湖北省", "武汉市", "汉阳区", STREET, S, "城市", 900, 2400],
+                     ["湖北省", "武汉市", "汉阳区", STREET, H, "城市", 500, 1300]]),
+    ("compounds", [["街道", "社区", "小区", "户数"], [STREET, S, I, 300], [STREET, S, H, 200], [STREET, H, S, 150]]),
+    ("buildings", [["街道", "社区", "小区", "楼栋", "户数"], [STREET, S, I, S, 40], [STREET, S, I, "2栋", 40],
+                   [STREET, S, H, I, 30]]),
+    ("branches", [["街道", "社区", "小区", "党支部名称", "党员人数", "成立日期"], [STREET, S, I, S, 5, "2020-01-01"]]),
+    ("building_groups", [["街道", "社区", "小区", "楼栋", "党小组长", "成立日期"], [STREET, S, I, S, H, "2021-01-01"]]),
+    ("social_orgs", [["街道", "社区", "组织名称", "组织类型", "是否党建引领", "成立日期"],
+                     [STREET, S, H, "志愿服务", "是", "2020-01-01"], [STREET, S, I, "文体娱乐", "否", "2021-05-01"],
+                     [STREET, H, S, "邻里互助", "是", "2019-03-01"]]),
+    ("practices", [["街道", "社区", "做法名称", "开始日期", "相关诉求分类", "说明"],
+                   [STREET, S, I, "2023-06-01", I, H]]),
+    ("tickets", [["诉求编号", "街道", "社区", "小区", "一级分类", "二级分类", "三级分类", "受理时间", "办结时间",
+                  "回访联系上", "是否解决", "满意度"]]
+     + [[f"HX{i:04d}", STREET, S, I, "物业管理", H, I, f"2023-0{5 + i % 4}-{1 + i % 27:02d} 09:00",
+         f"2023-0{5 + i % 4}-{1 + i % 27:02d} 18:00", "是", "是" if i % 3 else "否", "满意"] for i in range(40)]
+     + [[f"HY{i:04d}", STREET, H, S, S, "", "", f"2023-0{6 + i % 3}-{2 + i:02d} 10:00", "", "", "", ""]
+        for i in range(10)]),
+]
+
+
+def build(path: Path) -> Path:
+    con = db.connect(path)
+    try:
+        for table, rows in FILES:
+            name = f"{I}.csv" if table == "practices" else f"{table}.csv"   # the batch list shows it
+            report, batch = importer.import_file(con, table, _csv(rows), name, who="test")
+            assert batch is not None, report.problems
+    finally:
+        con.close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def hostile_db(demo_db_master, tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("hostile") / "demo.duckdb"
+    shutil.copy(demo_db_master, path)
+    return build(path)
+
+
+@pytest.fixture
+def hostile_app(hostile_db, monkeypatch):
+    monkeypatch.setenv("GOVERNANCE_DB", str(hostile_db))
+
+    def make(page, **params):
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+        for k, v in params.items():
+            at.query_params[k] = v
+        at.run()
+        at.switch_page(page).run()
+        assert not at.exception, at.exception
+        return at
+
+    return make
+
+
+def shown_strings(at) -> set[str]:
+    """Every string value in the page's tables, chart specs, captions and widget options."""
+    out = set()
+    for df in at.dataframe:
+        frame = df.value
+        for col in frame.columns:
+            out.update(str(v) for v in frame[col].tolist() if isinstance(v, str))
+    for chart in at.get("plotly_chart"):
+        def walk(x):
+            if isinstance(x, str):
+                out.add(x)
+            elif isinstance(x, dict):
+                for v in x.values():
+                    walk(v)
+            elif isinstance(x, list):
+                for v in x:
+                    walk(v)
+        walk(json.loads(chart.proto.spec))
+    for sb in at.selectbox:
+        out.update(sb.options)
+    return out
+
+
+# ------------------------------------------------------------------ the names arrive intact
+
+
+def test_names_are_stored_exactly_as_given(hostile_db):
+    con = db.connect(hostile_db, read_only=True)
+    try:
+        assert con.execute("SELECT count(*) FROM communities WHERE community IN (?, ?)", [S, H]).fetchone()[0] == 2
+        assert con.execute("SELECT count(*) FROM compounds WHERE compound IN (?, ?, ?)", [S, I, H]).fetchone()[0] == 3
+        assert con.execute("SELECT count(*) FROM social_orgs WHERE org IN (?, ?, ?)", [S, I, H]).fetchone()[0] == 3
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("page, names", [
+    ("pages/1_overview.py", {S, I}),           # practices timeline and table
+    ("pages/2_coverage.py", {I, H}),           # compounds in the chain chart and the gaps
+    ("pages/3_organizations.py", {S, I, H}),   # organisations in the list
+    ("pages/4_tickets.py", {I, H}),            # categories in the sunburst, compounds in recurring
+])
+def test_pages_show_the_names_as_given_text(hostile_app, page, names):
+    at = hostile_app(page, street=STREET, community=S)
+    assert f"› {S}" in at.caption[0].value                 # the page header says where we are, verbatim
+    strings = shown_strings(at)
+    joined = "\n".join(strings)
+    missing = [n for n in names if n not in joined]
+    assert not missing, missing
+
+
+# ------------------------------------------------------------------ exports
+
+
+@pytest.mark.parametrize("cell", ["=1+1", "+1", "-1+1", "@SUM(A1)", "\t=1", "\r=1", H])
+def test_formula_like_cells_are_neutralised(cell):
+    frame = pd.DataFrame({"社区": [cell, "江欣苑社区"], "件数": [-3, 5], cell: ["x", "y"]})
+    text = exports.csv_bytes(frame).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    assert len(rows) == 3                                     # a CR or tab inside a cell splits no row
+    assert rows[0] == ["社区", "件数", "'" + cell]
+    assert rows[1] == ["'" + cell, "-3", "x"]                 # numbers stay numbers
+    assert rows[2] == ["江欣苑社区", "5", "y"]
+
+
+def test_the_org_list_export_of_a_hostile_community_is_safe(hostile_db, monkeypatch):
+    monkeypatch.setenv("GOVERNANCE_DB", str(hostile_db))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params["street"], at.query_params["community"] = STREET, H
+    at.run()
+    at.switch_page("pages/3_organizations.py").run()
+    assert not at.exception
+    listed = next(df.value for df in at.dataframe if "org" in df.value.columns)
+    rows = list(csv.reader(io.StringIO(exports.csv_bytes(listed).decode("utf-8-sig"))))
+    assert ["'" + H, S] == [rows[1][listed.columns.get_loc("community")], rows[1][listed.columns.get_loc("org")]]
+
+
+# ------------------------------------------------------------------ in a real browser
+
+
+@pytest.mark.browser
+def test_no_script_runs_and_names_read_as_text_in_a_browser(hostile_db, browser, tmp_path):
+    path = tmp_path / "hostile.duckdb"
+    shutil.copy(hostile_db, path)
+    dialogs: list[str] = []
+    with running_server(path) as base:
+        q = f"street={quote(STREET)}&community={quote(S)}"
+        for name in ["overview", "coverage", "organizations", "tickets", "data"]:
+            context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN",
+                                          accept_downloads=True)
+            page = context.new_page()
+            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            page.goto(f"{base}/{name}?{q}")
+            wait_for_app(page)
+            page.wait_for_timeout(1500)   # charts draw after the script finishes
+            assert page.get_by_text("Page not found").count() == 0
+            assert page.locator("[data-testid='stException']").count() == 0, name
+            assert page.locator("img[src='x']").count() == 0 and page.locator("script:text('alert(1)')").count() == 0
+            if name != "data":
+                assert page.get_by_role("combobox", name="社区", exact=True).input_value() == S
+                assert page.get_by_text(f"{STREET} › {S}", exact=False).count() >= 1, name
+            svg = "\n".join(page.locator(".main-svg text").all_text_contents())
+            if name == "overview":
+                assert S in svg and f"{I[:13]}…" in svg          # timeline: community, practice (shortened)
+                point = page.locator(".scatterlayer .point").first
+                point.scroll_into_view_if_needed()
+                box = point.bounding_box()                        # Plotly's drag layer takes the pointer
+                page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+                page.wait_for_timeout(500)
+                hover = "".join(page.locator(".hoverlayer text").all_text_contents())
+                assert S in hover and I in hover, hover
+            if name == "tickets":
+                assert I in svg or H in svg                       # the sunburst's category labels
+            if name == "organizations":
+                with page.expect_download() as dl:
+                    page.get_by_role("button", name="下载组织名单（CSV）").click()
+                rows = list(csv.reader(io.StringIO(Path(dl.value.path()).read_bytes().decode("utf-8-sig"), newline="")))
+                cells = [c for r in rows for c in r]
+                assert "'" + H in cells and S in cells and I in cells
+                assert not [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")]
+            if name == "data":                                    # an uploaded file's name, in markdown
+                assert page.get_by_text(f"经验做法 · {I}.csv").count() == 1
+            context.close()
+    assert dialogs == []
