@@ -73,10 +73,17 @@ with left:
                "最后一级即 C4 的分子。两级之间的落差就是链条断开的地方。")
 with right:
     root = sel.community or sel.region_label()
-    st.plotly_chart(coverage.tree_figure(root, by_compound, buildings), width="stretch", key="tree")
+    n_communities = by_compound["community_id"].nunique()
+    in_tree = by_compound
+    if n_communities > coverage.MAX_TREE_COMMUNITIES:
+        in_tree = coverage.worst_communities(by_compound, coverage.MAX_TREE_COMMUNITIES)
+    st.plotly_chart(coverage.tree_figure(root, in_tree, buildings), width="stretch", key="tree")
     st.caption(("每块为一栋楼，颜色表示链条停在哪一级；" if buildings is not None else
                 f"楼栋较多（{n_buildings:,} 栋），每个小区内按断开位置合并显示，块的大小为楼栋数；")
-               + "红色标题的小区没有党支部。点击小区可放大，具体楼栋见下方断点清单。")
+               + "红色标题的小区没有党支部。点击小区可放大，具体楼栋见下方断点清单。"
+               + (f"社区较多（{n_communities:,} 个），图中只画 C4 组织链完整率最低的 "
+                  f"{coverage.MAX_TREE_COMMUNITIES} 个；左侧漏斗和下方“各社区”表包括全部社区。"
+                  if n_communities > coverage.MAX_TREE_COMMUNITIES else ""))
 
 # ------------------------------------------------------------------ over time
 st.subheader("覆盖率逐月变化")
