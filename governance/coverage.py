@@ -40,6 +40,8 @@ NO_BUILDINGS_COLOR = "#BDC3C7"
 MAX_TREE_BUILDINGS = 150
 # Above this many communities the picture shows the ones with the lowest C4 only (with a note).
 MAX_TREE_COMMUNITIES = 50
+# Practices marked on the coverage-over-time chart: the most recently started ones.
+MAX_MARKED_PRACTICES = 12
 # How many communities may be put side by side.
 MAX_SIDE_BY_SIDE = 3
 
@@ -137,6 +139,12 @@ def community_table(cov: pd.DataFrame, org_data: pd.DataFrame, checks: pd.DataFr
     out = pd.concat([t[["street", "community", "compounds", "buildings", "households"]], body], axis=1)
     return out.rename(columns={"street": "街道", "community": "社区", "compounds": "小区",
                                "buildings": "楼栋", "households": "户数"}).reset_index(drop=True)
+
+
+def community_table_for(cov: pd.DataFrame, org_data: pd.DataFrame, checks: pd.DataFrame) -> pd.DataFrame:
+    """community_table with the C6 checks of reporting communities only, straight from the three
+    queries (so that the page can cache it per selection: governance.derived)."""
+    return community_table(cov, org_data, only_reporting(checks, reporting_ids(org_data)))
 
 
 def gap_text(row) -> str:
@@ -244,8 +252,17 @@ def over_time_figure(totals: pd.DataFrame, practices: pd.DataFrame, first: dt.da
     fig.update_yaxes(title="覆盖率（%）", rangemode="tozero", ticksuffix="%", row=1, col=1)
     fig.update_yaxes(title="户/百户", rangemode="tozero", row=2, col=1)
     charts.month_axis(fig, first, last)
-    charts.mark_practices(fig, practices_in_window(practices, first, last), with_community=with_community)
+    charts.mark_practices(fig, latest_practices(practices_in_window(practices, first, last)),
+                          with_community=with_community)
     return fig
+
+
+def latest_practices(practices: pd.DataFrame, n: int = MAX_MARKED_PRACTICES) -> pd.DataFrame:
+    """The `n` most recently started practices, in their original order (the ones the chart marks)."""
+    if len(practices) <= n:
+        return practices
+    keep = pd.to_datetime(practices["started_on"]).sort_values(kind="stable").index[-n:]
+    return practices[practices.index.isin(keep)]
 
 
 def practices_in_window(practices: pd.DataFrame, first: dt.date, last: dt.date) -> pd.DataFrame:

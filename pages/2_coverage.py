@@ -5,7 +5,7 @@ import datetime as dt
 
 import streamlit as st
 
-from governance import coverage, db, metrics, runtime, ui
+from governance import coverage, db, derived, metrics, runtime, ui
 from governance.indicators import INDICATORS
 from governance.labels import fmt_num
 
@@ -96,15 +96,19 @@ st.plotly_chart(coverage.over_time_figure(totals, practices, sel.period.first, s
                 width="stretch", key="over_time")
 shown = coverage.practices_in_window(practices, sel.period.first, sel.period.last)
 st.caption("每月末的值，按各组织的成立、撤销日期推算（成立日 ≤ 月末且月末前未撤销）。"
-           + (f"虚线为本期间内的经验做法（{len(shown)} 项）。" if len(shown) else "本期间内没有登记的经验做法。")
+           + ((f"虚线为本期间内的经验做法（{len(shown)} 项）。" if len(shown) <= coverage.MAX_MARKED_PRACTICES else
+               f"虚线为本期间内最近开始的 {coverage.MAX_MARKED_PRACTICES} 项经验做法（共 {len(shown)} 项，全部见总览页）。")
+              if len(shown) else "本期间内没有登记的经验做法。")
            + "在侧边栏调整起止月份可看更长时段。")
 
 # ------------------------------------------------------------------ communities
 st.subheader("各社区组织覆盖（最差在前）")
-checks = coverage.only_reporting(
-    runtime.query("coverage/branch_checks", {**as_of_params, **coverage.rule_params()}), reporting)
-all_cov = runtime.query("coverage/coverage_by_community", params, max_rows=db.SUM_ROWS)
-table = coverage.community_table(all_cov, org_data, checks)
+checks_params = {**as_of_params, **coverage.rule_params()}
+checks = coverage.only_reporting(runtime.query("coverage/branch_checks", checks_params), reporting)
+table = derived.compute(coverage.community_table_for,
+                        derived.q("coverage/coverage_by_community", params, db.SUM_ROWS),
+                        derived.q("coverage/org_data_by_community", params, db.SUM_ROWS),
+                        derived.q("coverage/branch_checks", checks_params))
 st.dataframe(table, hide_index=True, width="stretch", column_config={
     code: st.column_config.TextColumn(INDICATORS[code].label, help=ui.indicator_help(code))
     for code in ["C1", "C2", "C3", "C4"]
