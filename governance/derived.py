@@ -43,3 +43,19 @@ def compute(fn: Callable, *queries: tuple, args: tuple = ()):
     _FUNCS[key] = fn
     con = runtime.connection()
     return _compute(key, str(db.db_path().resolve()), db.data_version(con), tuple(queries), tuple(args))
+
+
+def figure(fn: Callable, *queries: tuple, args: tuple = ()):
+    """The Plotly figure fn(*frames, *args) returns, built once per selection and data version: the
+    cache holds the validated figure as a dict, and a rerun wraps it again without re-validating it
+    (Plotly's validation of every property is most of the cost of building a figure)."""
+    import plotly.graph_objects as go
+
+    key = f"{fn.__module__}.{fn.__qualname__}"
+    if "<" in key:
+        raise ValueError(f"figure() needs a named module-level function, not {key}")
+    _FUNCS[key] = fn
+    _FUNCS["figure:" + key] = lambda *a: _FUNCS[key](*a).to_dict()
+    con = runtime.connection()
+    d = _compute("figure:" + key, str(db.db_path().resolve()), db.data_version(con), tuple(queries), tuple(args))
+    return go.Figure(d, _validate=False)

@@ -384,6 +384,17 @@ def before_after_figure(rows: pd.DataFrame, title: str) -> go.Figure:
     return fig
 
 
+def practice_figure(rows: pd.DataFrame, practice_id: int, title: str) -> go.Figure:
+    """before_after_figure of one practice from all tickets/before_after rows (cacheable per selection)."""
+    return before_after_figure(rows[rows["practice_id"] == practice_id], title)
+
+
+def ranking_funnel(tix: pd.DataFrame, settings: pd.DataFrame, by: str) -> go.Figure:
+    """funnel_figure of the ranking by `by` (cacheable per selection)."""
+    ranked, _, funnel_code = ranking(tix, settings, by)
+    return funnel_figure(ranked, funnel_code)
+
+
 def plain(text, limit: int) -> str:
     """Data text for a Plotly title, which reads a few HTML-like tags: angle brackets neutralised."""
     text = str(text).replace("<", "‹").replace(">", "›")

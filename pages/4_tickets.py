@@ -90,8 +90,9 @@ monthly = runtime.query("tickets/monthly", now_p)
 if monthly["tickets"].sum() == 0:
     ui.empty_state("所选范围和期间内没有诉求。")
 else:
-    st.plotly_chart(tk.trend_figure(monthly, practices, sel.period.first, sel.period.last), width="stretch",
-                    key="trend")
+    st.plotly_chart(derived.figure(tk.trend_figure, derived.q("tickets/monthly", now_p),
+                                   derived.q("practices/practices_in_selection", now_p),
+                                   args=(sel.period.first, sel.period.last)), width="stretch", key="trend")
     n_marked = len(tk.practices_in_window(practices, sel.period.first, sel.period.last)) if len(practices) else 0
     st.caption("紫色虚线为经验做法开始日期"
                + (f"（期间内共 {n_marked} 项，图中只标出最近开始的 {tk.MAX_MARKED_PRACTICES} 项，全部见总览页）"
@@ -140,7 +141,8 @@ else:
     ui.capped_note(tix)
     st.caption(f"比率后括号内为“分子/有效回访数”；“无数据”表示没有有效回访，不是 0%。95% 区间为 Wilson 区间；"
                f"有效回访少于 {SMALL_SAMPLE} 件的社区不宜与大社区直接比名次，请看下方漏斗图。")
-    st.plotly_chart(tk.funnel_figure(ranked, funnel_code), width="stretch", key="funnel")
+    st.plotly_chart(derived.figure(tk.ranking_funnel, derived.q("tickets/rates_by_community", now_p, db.SUM_ROWS),
+                                   derived.q("settings/in_force", now_p), args=(by,)), width="stretch", key="funnel")
     st.caption("漏斗图：横轴为有效回访数，虚线为围绕所选范围总体比率的 95% 控制限（总体 ± 1.96 × 标准误）。"
                "控制限内的差异可能只是偶然；空心点为样本少的社区。")
 
@@ -248,14 +250,15 @@ else:
     st.caption("该社区中一级、二级或三级类别等于“相关诉求类别”的诉求，按受理月份计数；开始当月计入“开始后”。"
                "数据截止之后的月份不计（不按 0 计）。前后变化只说明时间上的先后，不能单独证明因果。")
     shown = summary.head(tk.MAX_BEFORE_AFTER_CHARTS)
-    by_practice = dict(tuple(ba[ba["practice_id"].isin(shown["practice_id"])].groupby("practice_id", sort=False)))
     cols = st.columns(2)
     for i, p in enumerate(shown.itertuples(index=False)):
         with cols[i % 2]:
             title = tk.plain(f"{p.community}：{p.practice}", 26)
-            st.plotly_chart(tk.before_after_figure(by_practice[p.practice_id],
-                                                   f"{title}<br><sub>{tk.plain(p.related_category, 20)}，变化 {tk.fmt_change(p.change)}</sub>"),
-                            width="stretch", key=f"ba_{p.practice_id}")
+            st.plotly_chart(derived.figure(
+                tk.practice_figure, derived.q("tickets/before_after", now_p),
+                args=(int(p.practice_id),
+                      f"{title}<br><sub>{tk.plain(p.related_category, 20)}，变化 {tk.fmt_change(p.change)}</sub>")),
+                width="stretch", key=f"ba_{p.practice_id}")
             download_class(derived.q("tickets/practice_tickets", {**now_p, "practice_id": int(p.practice_id)}),
                            "下载该做法前后的诉求清单（{n} 件，CSV）",
                            tk.file_name("做法前后", p.community, p.related_category), key=f"ba_csv_{p.practice_id}")
