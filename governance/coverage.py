@@ -395,6 +395,30 @@ def tree_figure(root_label: str, by_compound: pd.DataFrame, buildings: pd.DataFr
     return fig
 
 
+# ---------------------------------------------------------------- cacheable per selection
+# Figures straight from query results (governance.derived.figure caches them per selection and
+# data version); each keeps to the communities that reported organisation data, as the page does.
+
+def chain_funnel(by_compound: pd.DataFrame, org_data: pd.DataFrame) -> go.Figure:
+    return funnel_figure(only_reporting(by_compound, reporting_ids(org_data)))
+
+
+def chain_tree(by_compound: pd.DataFrame, org_data: pd.DataFrame, root_label: str) -> go.Figure:
+    """The grouped treemap (no building tiles) of a large selection: the MAX_TREE_COMMUNITIES
+    communities with the lowest C4 when there are more."""
+    bc = only_reporting(by_compound, reporting_ids(org_data))
+    if bc["community_id"].nunique() > MAX_TREE_COMMUNITIES:
+        bc = worst_communities(bc, MAX_TREE_COMMUNITIES)
+    return tree_figure(root_label, bc, None)
+
+
+def over_time_chart(monthly: pd.DataFrame, org_data: pd.DataFrame, practices: pd.DataFrame, first: dt.date,
+                    last: dt.date, with_community: bool) -> go.Figure:
+    reporting = reporting_ids(org_data)
+    return over_time_figure(monthly_totals(only_reporting(monthly, reporting)),
+                            practices[practices["community_id"].isin(reporting)], first, last, with_community)
+
+
 def side_by_side_caption(cov_row: pd.Series) -> str:
     """One line with C1-C4 and their counts for a community shown beside others."""
     return "；".join([

@@ -156,6 +156,11 @@ def chart_rows(rank: pd.DataFrame, n: int = MAX_CHART_COMMUNITIES) -> pd.DataFra
     return shown if len(shown) <= n else shown.tail(n)
 
 
+def ranking_chart(orgs: pd.DataFrame, activity: pd.DataFrame) -> go.Figure:
+    """ranking_figure of the communities chart_rows keeps, straight from the two queries (cacheable)."""
+    return ranking_figure(chart_rows(ranking(orgs, activity)))
+
+
 def org_list_view(org_list: pd.DataFrame) -> pd.DataFrame:
     """The organisation list as shown: status, Party-led and source in words."""
     return org_list.assign(

@@ -68,16 +68,17 @@ if n_buildings <= coverage.MAX_TREE_BUILDINGS:
     buildings = coverage.only_reporting(runtime.query("coverage/chain_buildings", as_of_params), reporting)
 left, right = st.columns([1, 2])
 with left:
-    st.plotly_chart(coverage.funnel_figure(by_compound), width="stretch", key="funnel")
+    org_q = derived.q("coverage/org_data_by_community", params, db.SUM_ROWS)
+    chain_q = derived.q("coverage/chain_by_compound", as_of_params, db.SUM_ROWS)
+    st.plotly_chart(derived.figure(coverage.chain_funnel, chain_q, org_q), width="stretch", key="funnel")
     st.caption("每栋楼从上往下检查：所在小区有没有党支部、本楼有没有楼栋党小组、有没有党员中心户；"
                "最后一级即 C4 的分子。两级之间的落差就是链条断开的地方。")
 with right:
     root = sel.community or sel.region_label()
     n_communities = by_compound["community_id"].nunique()
-    in_tree = by_compound
-    if n_communities > coverage.MAX_TREE_COMMUNITIES:
-        in_tree = coverage.worst_communities(by_compound, coverage.MAX_TREE_COMMUNITIES)
-    st.plotly_chart(coverage.tree_figure(root, in_tree, buildings), width="stretch", key="tree")
+    tree = (coverage.tree_figure(root, by_compound, buildings) if buildings is not None
+            else derived.figure(coverage.chain_tree, chain_q, org_q, args=(root,)))
+    st.plotly_chart(tree, width="stretch", key="tree")
     st.caption(("每块为一栋楼，颜色表示链条停在哪一级；" if buildings is not None else
                 f"楼栋较多（{n_buildings:,} 栋），每个小区内按断开位置合并显示，块的大小为楼栋数；")
                + "红色标题的小区没有党支部。点击小区可放大，具体楼栋见下方断点清单。"
@@ -87,12 +88,11 @@ with right:
 
 # ------------------------------------------------------------------ over time
 st.subheader("覆盖率逐月变化")
-monthly = coverage.only_reporting(runtime.query("coverage/coverage_monthly", params, max_rows=db.SUM_ROWS), reporting)
-totals = coverage.monthly_totals(monthly)
 practices = runtime.query("practices/practices_in_selection", params)
 practices = practices[practices["community_id"].isin(reporting)]
-st.plotly_chart(coverage.over_time_figure(totals, practices, sel.period.first, sel.period.last,
-                                          with_community=sel.community is None),
+st.plotly_chart(derived.figure(coverage.over_time_chart, derived.q("coverage/coverage_monthly", params, db.SUM_ROWS),
+                               org_q, derived.q("practices/practices_in_selection", params),
+                               args=(sel.period.first, sel.period.last, sel.community is None)),
                 width="stretch", key="over_time")
 shown = coverage.practices_in_window(practices, sel.period.first, sel.period.last)
 st.caption("每月末的值，按各组织的成立、撤销日期推算（成立日 ≤ 月末且月末前未撤销）。"

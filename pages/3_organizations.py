@@ -105,7 +105,9 @@ if monthly.empty:
     ui.empty_state(f"所选范围内截至 {D:%Y-%m-%d} 没有登记社会组织（社会组织表中无记录），无法画出增长情况。"
                    "可在“数据管理”页导入 social_orgs 表。")
 else:
-    st.plotly_chart(fam.growth_figure(monthly, practices, sel.period, with_community=not single), width="stretch")
+    st.plotly_chart(derived.figure(fam.growth_figure, derived.q("organizations/monthly_by_type", p),
+                                   derived.q("practices/practices_in_selection", p), args=(sel.period, not single)),
+                    width="stretch")
     n_practices = len(fam.practices_in_period(practices, sel.period))
     st.caption("上图为每月月末存续的组织数；下图向上为当月新成立、向下（斜纹）为当月注销，按组织类型堆叠。"
                "紫色虚线为经验做法的开始日期"
@@ -171,7 +173,8 @@ if shown.empty:
     ui.empty_state("所选社区都没有居民数，无法计算每千居民社会组织数（S2）。")
 else:
     drawn = fam.chart_rows(rank)
-    st.plotly_chart(fam.ranking_figure(drawn), width="stretch")
+    st.plotly_chart(derived.figure(fam.ranking_chart, derived.q("organizations/orgs_by_community", p, db.SUM_ROWS),
+                                   derived.q("organizations/activity_by_community", p, db.SUM_ROWS)), width="stretch")
     below = rank[rank["met"] == False]  # noqa: E712 (object column: True / False / None)
     st.caption("红色为未达标（存续组织数低于目标）的社区，蓝色为达标。黑色竖线为达标线：该社区目标家数 ÷ 居民数 × 1000，"
                "即按其居民数折算的每千居民组织数。" + (f"未达标社区 {len(below)} 个。" if len(below) else "")
