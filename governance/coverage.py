@@ -412,11 +412,12 @@ def chain_tree(by_compound: pd.DataFrame, org_data: pd.DataFrame, root_label: st
     return tree_figure(root_label, bc, None)
 
 
-def over_time_chart(monthly: pd.DataFrame, org_data: pd.DataFrame, practices: pd.DataFrame, first: dt.date,
+def over_time_chart(totals: pd.DataFrame, org_data: pd.DataFrame, practices: pd.DataFrame, first: dt.date,
                     last: dt.date, with_community: bool) -> go.Figure:
+    """over_time_figure from coverage_monthly_totals (already summed over the reporting communities)."""
     reporting = reporting_ids(org_data)
-    return over_time_figure(monthly_totals(only_reporting(monthly, reporting)),
-                            practices[practices["community_id"].isin(reporting)], first, last, with_community)
+    return over_time_figure(monthly_totals(totals), practices[practices["community_id"].isin(reporting)],
+                            first, last, with_community)
 
 
 def side_by_side_caption(cov_row: pd.Series) -> str:

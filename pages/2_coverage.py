@@ -90,7 +90,7 @@ with right:
 st.subheader("覆盖率逐月变化")
 practices = runtime.query("practices/practices_in_selection", params)
 practices = practices[practices["community_id"].isin(reporting)]
-st.plotly_chart(derived.figure(coverage.over_time_chart, derived.q("coverage/coverage_monthly", params, db.SUM_ROWS),
+st.plotly_chart(derived.figure(coverage.over_time_chart, derived.q("coverage/coverage_monthly_totals", params),
                                org_q, derived.q("practices/practices_in_selection", params),
                                args=(sel.period.first, sel.period.last, sel.community is None)),
                 width="stretch", key="over_time")
