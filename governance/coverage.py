@@ -38,6 +38,10 @@ STATUS_COLORS = {
 NO_BUILDINGS_COLOR = "#BDC3C7"
 # Above this many buildings the picture shows each compound's buildings grouped by status.
 MAX_TREE_BUILDINGS = 150
+# Above this many communities the picture shows the ones with the lowest C4 only (with a note).
+MAX_TREE_COMMUNITIES = 50
+# Practices marked on the coverage-over-time chart: the most recently started ones.
+MAX_MARKED_PRACTICES = 12
 # How many communities may be put side by side.
 MAX_SIDE_BY_SIDE = 3
 
@@ -131,10 +135,16 @@ def community_table(cov: pd.DataFrame, org_data: pd.DataFrame, checks: pd.DataFr
             党员=fmt_num(r["members"]), 条例问题=fmt_num(r["c6"]),
         )
 
-    body = pd.DataFrame([cells(r) for _, r in t.iterrows()], index=t.index)
+    body = pd.DataFrame([cells(r) for r in t.to_dict("records")], index=t.index)
     out = pd.concat([t[["street", "community", "compounds", "buildings", "households"]], body], axis=1)
     return out.rename(columns={"street": "街道", "community": "社区", "compounds": "小区",
                                "buildings": "楼栋", "households": "户数"}).reset_index(drop=True)
+
+
+def community_table_for(cov: pd.DataFrame, org_data: pd.DataFrame, checks: pd.DataFrame) -> pd.DataFrame:
+    """community_table with the C6 checks of reporting communities only, straight from the three
+    queries (so that the page can cache it per selection: governance.derived)."""
+    return community_table(cov, org_data, only_reporting(checks, reporting_ids(org_data)))
 
 
 def gap_text(row) -> str:
@@ -242,8 +252,17 @@ def over_time_figure(totals: pd.DataFrame, practices: pd.DataFrame, first: dt.da
     fig.update_yaxes(title="覆盖率（%）", rangemode="tozero", ticksuffix="%", row=1, col=1)
     fig.update_yaxes(title="户/百户", rangemode="tozero", row=2, col=1)
     charts.month_axis(fig, first, last)
-    charts.mark_practices(fig, practices_in_window(practices, first, last), with_community=with_community)
+    charts.mark_practices(fig, latest_practices(practices_in_window(practices, first, last)),
+                          with_community=with_community)
     return fig
+
+
+def latest_practices(practices: pd.DataFrame, n: int = MAX_MARKED_PRACTICES) -> pd.DataFrame:
+    """The `n` most recently started practices, in their original order (the ones the chart marks)."""
+    if len(practices) <= n:
+        return practices
+    keep = pd.to_datetime(practices["started_on"]).sort_values(kind="stable").index[-n:]
+    return practices[practices.index.isin(keep)]
 
 
 def practices_in_window(practices: pd.DataFrame, first: dt.date, last: dt.date) -> pd.DataFrame:
@@ -299,54 +318,74 @@ def _legend(fig: go.Figure) -> None:
         x += 0.2
 
 
+def worst_communities(by_compound: pd.DataFrame, n: int) -> pd.DataFrame:
+    """The chain_by_compound rows of the `n` communities with the lowest C4 (chain-complete share of
+    buildings; communities without buildings first, then by name), for pictures of large selections."""
+    per = (by_compound.assign(complete=by_compound["buildings"].where(by_compound["status"] == "complete", 0))
+           .groupby(["community_id", "community"], as_index=False, sort=False)[["buildings", "complete"]].sum())
+    per["_c4"] = per["complete"] / per["buildings"].where(per["buildings"] > 0)
+    keep = per.sort_values(["_c4", "community"], na_position="first", kind="stable").head(n)["community_id"]
+    return by_compound[by_compound["community_id"].isin(keep)]
+
+
 def tree_figure(root_label: str, by_compound: pd.DataFrame, buildings: pd.DataFrame | None = None,
                 height: int = 560) -> go.Figure:
     """Treemap community → compound → building (or buildings grouped by status when there are
     too many to read), each building coloured by where its chain stops.
 
     `buildings` (chain_buildings rows) gives one tile per building; None groups them by status.
-    Communities become a level of their own when the selection holds several.
+    Communities become a level of their own when the selection holds several. Built column-wise
+    (no loop over rows), so thousands of compounds take milliseconds; callers cap what they pass.
     """
-    ids, labels, parents, values, colors, hover = [], [], [], [], [], []
-
-    def node(i, label, parent, value, color, text):
-        ids.append(i), labels.append(label), parents.append(parent), values.append(value)
-        colors.append(color), hover.append(text)
-
     communities = by_compound[["community_id", "community"]].drop_duplicates()
     multi = len(communities) > 1
-    root = "root"
-    node(root, root_label, "", 0, "#EAECEE", "")
-    for cid, cname in communities.itertuples(index=False):
-        parent = root
-        if multi:
-            parent = f"c{cid}"
-            node(parent, cname, root, 0, "#EAECEE", "")
-        comps = by_compound[by_compound["community_id"] == cid]
-        for comp_id, rows in comps.groupby("compound_id", sort=False):
-            first = rows.iloc[0]
-            n_bld = int(rows["buildings"].sum())
-            has_branch = bool(first["compound_has_branch"])
-            pid = f"p{comp_id}"
-            node(pid, str(first["compound"]), parent, 0 if n_bld else 1,
-                 "#D5D8DC" if has_branch else "#F5B7B1",
-                 ("有党支部" if has_branch else "无党支部") + f"，{n_bld} 栋楼")
-            if n_bld == 0:
-                continue
-            if buildings is None:
-                for r in rows.itertuples(index=False):
-                    if not r.buildings:
-                        continue
-                    node(f"s{comp_id}:{r.status}", f"{int(r.buildings)} 栋", pid, int(r.buildings),
-                         STATUS_COLORS[r.status], f"{STATUS_LABELS[r.status]}；{int(r.households):,} 户")
-    if buildings is not None:
-        for r in buildings.itertuples(index=False):
-            node(f"b{r.building_id}", str(r.building), f"p{r.compound_id}", 1, STATUS_COLORS[r.status],
-                 f"{STATUS_LABELS[r.status]}；{fmt_num(r.households)} 户，党员中心户 {int(r.leads)} 户")
+    # _a, _b, _c: the order of the nodes (community, compound within it, tile within that; -1 = none)
+    frames = [pd.DataFrame(dict(ids=["root"], labels=[root_label], parents=[""], values=[0], colors=["#EAECEE"],
+                                hover=[""], _a=[-1], _b=[-1], _c=[-1]))]
+    if multi:
+        frames.append(pd.DataFrame(dict(
+            ids="c" + communities["community_id"].astype(str), labels=communities["community"].astype(str),
+            parents="root", values=0, colors="#EAECEE", hover="", _a=range(len(communities)), _b=-1, _c=-1)))
+    # compounds, in order of first appearance within each community
+    comp = by_compound.groupby(["community_id", "compound_id"], sort=False).agg(
+        compound=("compound", "first"), has_branch=("compound_has_branch", "first"), n_bld=("buildings", "sum"))
+    comp = comp.reset_index()
+    order = {cid: i for i, cid in enumerate(communities["community_id"])}
+    comp = comp.assign(_o=comp["community_id"].map(order)).sort_values("_o", kind="stable")
+    comp["_n"] = range(len(comp))
+    comp_no = dict(zip(comp["compound_id"], comp["_n"]))
+    n_bld = comp["n_bld"].astype(int)
+    has_branch = comp["has_branch"].astype(bool)
+    frames.append(pd.DataFrame(dict(
+        ids="p" + comp["compound_id"].astype(str), labels=comp["compound"].astype(str),
+        parents=("c" + comp["community_id"].astype(str)) if multi else "root",
+        values=(n_bld == 0).astype(int), colors=has_branch.map({True: "#D5D8DC", False: "#F5B7B1"}),
+        hover=has_branch.map({True: "有党支部", False: "无党支部"}) + "，" + n_bld.astype(str) + " 栋楼",
+        _a=comp["_o"], _b=comp["_n"], _c=-1)))
+    if buildings is None:
+        r = by_compound.assign(_o=by_compound["community_id"].map(order))
+        r = r[r["buildings"].fillna(0) > 0].sort_values("_o", kind="stable")
+        r = r[r["compound_id"].isin(comp.loc[n_bld > 0, "compound_id"])]
+        nb = r["buildings"].astype(int)
+        frames.append(pd.DataFrame(dict(
+            ids="s" + r["compound_id"].astype(str) + ":" + r["status"], labels=nb.astype(str) + " 栋",
+            parents="p" + r["compound_id"].astype(str), values=nb, colors=r["status"].map(STATUS_COLORS),
+            hover=r["status"].map(STATUS_LABELS) + "；" + r["households"].map(lambda h: f"{int(h):,}") + " 户",
+            _a=r["_o"], _b=r["compound_id"].map(comp_no), _c=range(len(r)))))
+    else:
+        b = buildings
+        frames.append(pd.DataFrame(dict(
+            ids="b" + b["building_id"].astype(str), labels=b["building"].astype(str),
+            parents="p" + b["compound_id"].astype(str), values=1, colors=b["status"].map(STATUS_COLORS),
+            hover=b["status"].map(STATUS_LABELS) + "；" + b["households"].map(fmt_num) + " 户，党员中心户 "
+                  + b["leads"].astype(int).astype(str) + " 户",
+            _a=len(communities), _b=-1, _c=range(len(b)))))   # after every compound, in their order
+    t = pd.concat(frames, ignore_index=True).sort_values(["_a", "_b", "_c"], kind="stable")
     fig = go.Figure(go.Treemap(
-        ids=ids, labels=labels, parents=parents, values=values, branchvalues="remainder",
-        marker=dict(colors=colors, line=dict(color="white", width=1)),
-        customdata=hover, hovertemplate="%{currentPath}%{label}<br>%{customdata}<extra></extra>",
+        ids=t["ids"].tolist(), labels=t["labels"].tolist(), parents=t["parents"].tolist(),
+        values=[int(v) for v in t["values"]], branchvalues="remainder",
+        marker=dict(colors=t["colors"].tolist(), line=dict(color="white", width=1)),
+        customdata=t["hover"].tolist(), hovertemplate="%{currentPath}%{label}<br>%{customdata}<extra></extra>",
         textinfo="label", tiling=dict(pad=2), pathbar=dict(visible=True),
         root=dict(color="#EAECEE"),
     ))
@@ -354,6 +393,31 @@ def tree_figure(root_label: str, by_compound: pd.DataFrame, buildings: pd.DataFr
     fig.update_layout(margin=dict(l=4, r=4, t=40, b=4), uniformtext=dict(minsize=10, mode="hide"))
     _legend(fig)
     return fig
+
+
+# ---------------------------------------------------------------- cacheable per selection
+# Figures straight from query results (governance.derived.figure caches them per selection and
+# data version); each keeps to the communities that reported organisation data, as the page does.
+
+def chain_funnel(by_compound: pd.DataFrame, org_data: pd.DataFrame) -> go.Figure:
+    return funnel_figure(only_reporting(by_compound, reporting_ids(org_data)))
+
+
+def chain_tree(by_compound: pd.DataFrame, org_data: pd.DataFrame, root_label: str) -> go.Figure:
+    """The grouped treemap (no building tiles) of a large selection: the MAX_TREE_COMMUNITIES
+    communities with the lowest C4 when there are more."""
+    bc = only_reporting(by_compound, reporting_ids(org_data))
+    if bc["community_id"].nunique() > MAX_TREE_COMMUNITIES:
+        bc = worst_communities(bc, MAX_TREE_COMMUNITIES)
+    return tree_figure(root_label, bc, None)
+
+
+def over_time_chart(totals: pd.DataFrame, org_data: pd.DataFrame, practices: pd.DataFrame, first: dt.date,
+                    last: dt.date, with_community: bool) -> go.Figure:
+    """over_time_figure from coverage_monthly_totals (already summed over the reporting communities)."""
+    reporting = reporting_ids(org_data)
+    return over_time_figure(monthly_totals(totals), practices[practices["community_id"].isin(reporting)],
+                            first, last, with_community)
 
 
 def side_by_side_caption(cov_row: pd.Series) -> str:

@@ -14,8 +14,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from governance import charts
-from governance.labels import TYPE_LABELS
+from governance import charts, exports
+from governance.labels import SOURCE_LABELS, TYPE_LABELS
 from governance.metrics import Value, organisations
 from governance.periods import Period, add_months
 from governance.stats import rate
@@ -123,11 +123,60 @@ def _month_range(period: Period) -> list[pd.Timestamp]:
     return [pd.Timestamp(period.first) - pd.Timedelta(days=3), pd.Timestamp(add_months(period.last, 1)) + pd.Timedelta(days=3)]
 
 
+# Province scale: how much of a large selection the page draws or lists (the tables keep the rest).
+MAX_CHART_COMMUNITIES = 50     # bars in the S2 ranking chart: the lowest S2 when there are more
+MAX_REPORTING_ORGS = 300       # organisations with monthly reports listed for S6 (largest growth first)
+MAX_MARKED_PRACTICES = 12      # practices marked on the growth chart: the most recently started
+
+
 def _in_range(practices: pd.DataFrame, first: dt.date, last_day: dt.date) -> pd.DataFrame:
     if practices.empty:
         return practices
     d = pd.to_datetime(practices["started_on"])
     return practices[(d >= pd.Timestamp(first)) & (d <= pd.Timestamp(last_day))]
+
+
+def practices_in_period(practices: pd.DataFrame, period: Period) -> pd.DataFrame:
+    """The practices the growth chart could mark (started within the period)."""
+    return _in_range(practices, period.first, period.end)
+
+
+def _latest(practices: pd.DataFrame, n: int = MAX_MARKED_PRACTICES) -> pd.DataFrame:
+    """The `n` most recently started practices, in their original order."""
+    if len(practices) <= n:
+        return practices
+    keep = pd.to_datetime(practices["started_on"]).sort_values(kind="stable").index[-n:]
+    return practices[practices.index.isin(keep)]
+
+
+def chart_rows(rank: pd.DataFrame, n: int = MAX_CHART_COMMUNITIES) -> pd.DataFrame:
+    """The rows of `rank` (ranking(), S2 highest first) the S2 chart draws: all with S2 when there
+    are at most `n`, else the `n` with the lowest S2 (the ones furthest behind), in rank order."""
+    shown = rank[rank["S2"].notna()]
+    return shown if len(shown) <= n else shown.tail(n)
+
+
+def ranking_chart(orgs: pd.DataFrame, activity: pd.DataFrame) -> go.Figure:
+    """ranking_figure of the communities chart_rows keeps, straight from the two queries (cacheable)."""
+    return ranking_figure(chart_rows(ranking(orgs, activity)))
+
+
+def org_list_view(org_list: pd.DataFrame) -> pd.DataFrame:
+    """The organisation list as shown: status, Party-led and source in words."""
+    return org_list.assign(
+        状态=["存续" if a else f"已注销（{d:%Y-%m-%d}）" for a, d in zip(org_list["active"], org_list["dissolved_on"])],
+        党建引领=org_list["party_led"].map({True: "是", False: "否"}),
+        来源=org_list["source"].map(SOURCE_LABELS).fillna(org_list["source"]),
+    )[["street", "community", "org", "type", "founded_on", "状态", "党建引领", "latest_month", "member_units",
+       "volunteers", "来源"]]
+
+
+def org_list_csv(org_list: pd.DataFrame) -> bytes:
+    """The CSV download of the organisation list (Chinese headings, UTF-8 with BOM, formula-safe)."""
+    return exports.csv_bytes(org_list_view(org_list).rename(columns={
+        "street": "街道", "community": "社区", "org": "组织名称", "type": "类型", "founded_on": "成立日期",
+        "latest_month": "最近报送月份", "member_units": "成员单位（最近）", "volunteers": "志愿者（最近）",
+    }))
 
 
 def growth_figure(monthly: pd.DataFrame, practices: pd.DataFrame, period: Period,
@@ -172,7 +221,7 @@ def growth_figure(monthly: pd.DataFrame, practices: pd.DataFrame, period: Period
     per_month = monthly.groupby("month")[["founded", "dissolved"]].sum()
     fig.update_yaxes(zeroline=True, zerolinecolor="#566573", row=2, col=1,
                      dtick=1 if per_month.to_numpy().max(initial=0) <= 6 else None)
-    charts.mark_practices(fig, _in_range(practices, period.first, period.end), with_community=with_community)
+    charts.mark_practices(fig, _latest(practices_in_period(practices, period)), with_community=with_community)
     return fig
 
 

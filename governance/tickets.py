@@ -13,14 +13,19 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from governance import charts
+from governance import charts, exports
 from governance.indicators import INDICATORS, SMALL_SAMPLE
-from governance.metrics import SCORE_KEYS, Value, score
+from governance.labels import NA, fmt_num, fmt_rate
+from governance.metrics import SCORE_KEYS, Value, score, score_weights
 from governance.stats import rate, wilson
 
 # The three follow-up rates and the column holding each numerator; the denominator is `followups`.
 RATES = {"T2": "contacted", "T3": "solved", "T4": "satisfied"}
 RATE_NAMES = {code: INDICATORS[code].name for code in RATES}
+# Before/after charts drawn (each is a Plotly figure built on every rerun); the table lists every practice.
+MAX_BEFORE_AFTER_CHARTS = 6
+# Practices marked on the trend chart: the most recent ones (a province has dozens in a year).
+MAX_MARKED_PRACTICES = 12
 Z95 = 1.959964
 BEFORE_AFTER_MONTHS = 6
 MIN_SPREAD_COMMUNITIES = 3  # a category "spreads" in a month when this many communities report it
@@ -40,6 +45,47 @@ CSV_COLUMNS = {"ticket_id": "诉求编号", "street": "街道", "community": "�
 def class_csv(rows: pd.DataFrame) -> pd.DataFrame:
     """A class's ticket list (class_tickets / practice_tickets rows) with Chinese headings."""
     return rows.rename(columns=CSV_COLUMNS)
+
+
+def class_csv_bytes(rows: pd.DataFrame) -> tuple[bytes, int]:
+    """The CSV file of a class's ticket list (as ui.download_csv writes it) and its number of tickets;
+    the page caches it per selection (governance.derived) instead of encoding it on every rerun."""
+    return exports.csv_bytes(class_csv(rows)), len(rows)
+
+
+def rate_text(num, den, r, digits: int = 0) -> str:
+    """'79.4%（151.6/191）': the rate with its counts; 无数据 without follow-ups."""
+    if not den:
+        return f"{NA}（0 件回访）"
+    return f"{fmt_rate(r)}（{fmt_num(num, digits)}/{fmt_num(den)}）"
+
+
+def ranking(tix: pd.DataFrame, settings: pd.DataFrame, by: str) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """Communities ranked by `by` (T9, T2, T3 or T4): the ranked rows (with rates, Wilson bounds and
+    their place against the funnel's control limits), the table shown, and the funnel's rate code."""
+    ranked = with_rates(tix, score_weights(settings))
+    funnel_code = "T3" if by == "T9" else by
+    _, position = funnel_position(ranked, funnel_code)
+    ranked = ranked.assign(position=position).sort_values([by, "followups"], ascending=[False, False],
+                                                          na_position="last")
+    ranked["名次"] = ranked[by].rank(ascending=False, method="min")
+    view = pd.DataFrame({
+        "名次": ranked["名次"].map(lambda x: "—" if pd.isna(x) else f"{x:.0f}"),
+        "街道": ranked["street"], "社区": ranked["community"],
+        "诉求量": ranked["tickets"], "有效回访": ranked["followups"],
+        "T9 综合得分": ranked["T9"].round(1),
+        "T2 响应率": [rate_text(k, n, r) for k, n, r in zip(ranked["contacted"], ranked["followups"], ranked["T2"])],
+        "T3 解决率": [rate_text(k, n, r) for k, n, r in zip(ranked["solved"], ranked["followups"], ranked["T3"])],
+        "T4 满意率": [rate_text(k, n, r, 1) for k, n, r in zip(ranked["satisfied"], ranked["followups"], ranked["T4"])],
+        f"{funnel_code} 95% 区间": [NA if pd.isna(lo) else f"{lo * 100:.1f}%–{hi * 100:.1f}%"
+                                   for lo, hi in zip(ranked[f"{funnel_code}_lo"], ranked[f"{funnel_code}_hi"])],
+        f"{funnel_code} 与总体比": ranked["position"],
+        "可靠性": [f"样本少（<{SMALL_SAMPLE}）" if s else ("无回访" if n == 0 else "")
+                for s, n in zip(ranked["small_sample"], ranked["followups"])],
+    })
+    if ranked["street"].nunique() == 1:
+        view = view.drop(columns="街道")
+    return ranked, view, funnel_code
 
 
 # ---------------------------------------------------------------- weights in force
@@ -207,10 +253,23 @@ def trend_figure(monthly: pd.DataFrame, practices: pd.DataFrame, first, last) ->
                       margin=dict(t=80))
     charts.month_axis(fig, first, last)
     if not practices.empty:
-        p = practices[(pd.to_datetime(practices["started_on"]) >= pd.Timestamp(first))
-                      & (pd.to_datetime(practices["started_on"]) <= pd.Timestamp(last) + pd.offsets.MonthEnd(0))]
-        charts.mark_practices(fig, p, with_community=p["community"].nunique() > 1)
+        p = practices_in_window(practices, first, last)
+        charts.mark_practices(fig, latest(p), with_community=p["community"].nunique() > 1)
     return fig
+
+
+def practices_in_window(practices: pd.DataFrame, first, last) -> pd.DataFrame:
+    """Practices started from the first day of month `first` to the end of month `last`."""
+    started = pd.to_datetime(practices["started_on"])
+    return practices[(started >= pd.Timestamp(first)) & (started <= pd.Timestamp(last) + pd.offsets.MonthEnd(0))]
+
+
+def latest(practices: pd.DataFrame, n: int = MAX_MARKED_PRACTICES) -> pd.DataFrame:
+    """The `n` most recently started practices, in their original order (the ones a chart marks)."""
+    if len(practices) <= n:
+        return practices
+    keep = pd.to_datetime(practices["started_on"]).sort_values(kind="stable").index[-n:]
+    return practices[practices.index.isin(keep)]
 
 
 NO_SUB = "（未细分）"
@@ -273,22 +332,25 @@ def before_after_summary(rows: pd.DataFrame) -> pd.DataFrame:
             "before_months", "before_tickets", "before_avg", "after_months", "after_tickets", "after_avg", "change"]
     if rows.empty:
         return pd.DataFrame(columns=cols)
+    first = rows.drop_duplicates("practice_id").set_index("practice_id")   # each practice's first row
     known = rows[rows["tickets"].notna()]
+    after = known["rel_month"] >= 0
+    sides = {}
+    for side, part in (("before", known[~after]), ("after", known[after])):
+        g = part.groupby("practice_id", sort=False)["tickets"]
+        sides[side] = (g.size().reindex(first.index, fill_value=0), g.sum().reindex(first.index, fill_value=0),
+                       g.mean().reindex(first.index))
     out = []
-    for pid, g in rows.groupby("practice_id", sort=False):
-        k = known[known["practice_id"] == pid]
-        b, a = k[k["rel_month"] < 0], k[k["rel_month"] >= 0]
-        b_avg = b["tickets"].mean() if len(b) else None
-        a_avg = a["tickets"].mean() if len(a) else None
+    for pid, r in zip(first.index, first.itertuples(index=False)):
+        (bm, bt, ba), (am, at_, aa) = ((int(n[pid]), float(t[pid]), m[pid]) for n, t, m in (sides["before"], sides["after"]))
+        b_avg = None if bm == 0 else ba
+        a_avg = None if am == 0 else aa
         change = None
         if b_avg is not None and a_avg is not None and b_avg > 0:
             change = a_avg / b_avg - 1
-        first = g.iloc[0]
-        out.append(dict(practice_id=pid, community=first["community"], practice=first["practice"],
-                        started_on=first["started_on"], related_category=first["related_category"],
-                        before_months=len(b), before_tickets=float(b["tickets"].sum()), before_avg=b_avg,
-                        after_months=len(a), after_tickets=float(a["tickets"].sum()), after_avg=a_avg,
-                        change=change))
+        out.append(dict(practice_id=pid, community=r.community, practice=r.practice, started_on=r.started_on,
+                        related_category=r.related_category, before_months=bm, before_tickets=bt, before_avg=b_avg,
+                        after_months=am, after_tickets=at_, after_avg=a_avg, change=change))
     return pd.DataFrame(out, columns=cols)
 
 
@@ -320,6 +382,17 @@ def before_after_figure(rows: pd.DataFrame, title: str) -> go.Figure:
     fig.update_yaxes(title="诉求量（件/月）", rangemode="tozero")
     fig.update_layout(margin=dict(t=70, b=10), legend=dict(orientation="h", yanchor="top", y=-0.15, xanchor="left", x=0))
     return fig
+
+
+def practice_figure(rows: pd.DataFrame, practice_id: int, title: str) -> go.Figure:
+    """before_after_figure of one practice from all tickets/before_after rows (cacheable per selection)."""
+    return before_after_figure(rows[rows["practice_id"] == practice_id], title)
+
+
+def ranking_funnel(tix: pd.DataFrame, settings: pd.DataFrame, by: str) -> go.Figure:
+    """funnel_figure of the ranking by `by` (cacheable per selection)."""
+    ranked, _, funnel_code = ranking(tix, settings, by)
+    return funnel_figure(ranked, funnel_code)
 
 
 def plain(text, limit: int) -> str:

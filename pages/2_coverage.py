@@ -5,7 +5,7 @@ import datetime as dt
 
 import streamlit as st
 
-from governance import coverage, db, metrics, runtime, ui
+from governance import coverage, db, derived, metrics, runtime, ui
 from governance.indicators import INDICATORS
 from governance.labels import fmt_num
 
@@ -68,36 +68,47 @@ if n_buildings <= coverage.MAX_TREE_BUILDINGS:
     buildings = coverage.only_reporting(runtime.query("coverage/chain_buildings", as_of_params), reporting)
 left, right = st.columns([1, 2])
 with left:
-    st.plotly_chart(coverage.funnel_figure(by_compound), width="stretch", key="funnel")
+    org_q = derived.q("coverage/org_data_by_community", params, db.SUM_ROWS)
+    chain_q = derived.q("coverage/chain_by_compound", as_of_params, db.SUM_ROWS)
+    st.plotly_chart(derived.figure(coverage.chain_funnel, chain_q, org_q), width="stretch", key="funnel")
     st.caption("每栋楼从上往下检查：所在小区有没有党支部、本楼有没有楼栋党小组、有没有党员中心户；"
                "最后一级即 C4 的分子。两级之间的落差就是链条断开的地方。")
 with right:
     root = sel.community or sel.region_label()
-    st.plotly_chart(coverage.tree_figure(root, by_compound, buildings), width="stretch", key="tree")
+    n_communities = by_compound["community_id"].nunique()
+    tree = (coverage.tree_figure(root, by_compound, buildings) if buildings is not None
+            else derived.figure(coverage.chain_tree, chain_q, org_q, args=(root,)))
+    st.plotly_chart(tree, width="stretch", key="tree")
     st.caption(("每块为一栋楼，颜色表示链条停在哪一级；" if buildings is not None else
                 f"楼栋较多（{n_buildings:,} 栋），每个小区内按断开位置合并显示，块的大小为楼栋数；")
-               + "红色标题的小区没有党支部。点击小区可放大，具体楼栋见下方断点清单。")
+               + "红色标题的小区没有党支部。点击小区可放大，具体楼栋见下方断点清单。"
+               + (f"社区较多（{n_communities:,} 个），图中只画 C4 组织链完整率最低的 "
+                  f"{coverage.MAX_TREE_COMMUNITIES} 个；左侧漏斗和下方“各社区”表包括全部社区。"
+                  if n_communities > coverage.MAX_TREE_COMMUNITIES else ""))
 
 # ------------------------------------------------------------------ over time
 st.subheader("覆盖率逐月变化")
-monthly = coverage.only_reporting(runtime.query("coverage/coverage_monthly", params, max_rows=db.SUM_ROWS), reporting)
-totals = coverage.monthly_totals(monthly)
 practices = runtime.query("practices/practices_in_selection", params)
 practices = practices[practices["community_id"].isin(reporting)]
-st.plotly_chart(coverage.over_time_figure(totals, practices, sel.period.first, sel.period.last,
-                                          with_community=sel.community is None),
+st.plotly_chart(derived.figure(coverage.over_time_chart, derived.q("coverage/coverage_monthly_totals", params),
+                               org_q, derived.q("practices/practices_in_selection", params),
+                               args=(sel.period.first, sel.period.last, sel.community is None)),
                 width="stretch", key="over_time")
 shown = coverage.practices_in_window(practices, sel.period.first, sel.period.last)
 st.caption("每月末的值，按各组织的成立、撤销日期推算（成立日 ≤ 月末且月末前未撤销）。"
-           + (f"虚线为本期间内的经验做法（{len(shown)} 项）。" if len(shown) else "本期间内没有登记的经验做法。")
+           + ((f"虚线为本期间内的经验做法（{len(shown)} 项）。" if len(shown) <= coverage.MAX_MARKED_PRACTICES else
+               f"虚线为本期间内最近开始的 {coverage.MAX_MARKED_PRACTICES} 项经验做法（共 {len(shown)} 项，全部见总览页）。")
+              if len(shown) else "本期间内没有登记的经验做法。")
            + "在侧边栏调整起止月份可看更长时段。")
 
 # ------------------------------------------------------------------ communities
 st.subheader("各社区组织覆盖（最差在前）")
-checks = coverage.only_reporting(
-    runtime.query("coverage/branch_checks", {**as_of_params, **coverage.rule_params()}), reporting)
-all_cov = runtime.query("coverage/coverage_by_community", params, max_rows=db.SUM_ROWS)
-table = coverage.community_table(all_cov, org_data, checks)
+checks_params = {**as_of_params, **coverage.rule_params()}
+checks = coverage.only_reporting(runtime.query("coverage/branch_checks", checks_params), reporting)
+table = derived.compute(coverage.community_table_for,
+                        derived.q("coverage/coverage_by_community", params, db.SUM_ROWS),
+                        derived.q("coverage/org_data_by_community", params, db.SUM_ROWS),
+                        derived.q("coverage/branch_checks", checks_params))
 st.dataframe(table, hide_index=True, width="stretch", column_config={
     code: st.column_config.TextColumn(INDICATORS[code].label, help=ui.indicator_help(code))
     for code in ["C1", "C2", "C3", "C4"]

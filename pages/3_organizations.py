@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from governance import db, organizations as fam
-from governance import runtime, ui
+from governance import derived, runtime, ui
 from governance.labels import NA, SOURCE_LABELS, TYPE_LABELS, fmt_num, fmt_rate
 from governance.periods import fmt_month
 
@@ -31,7 +31,7 @@ rank = fam.ranking(orgs, activity)
 settings = runtime.query("settings/in_force", p)
 targets = settings[settings["key"].isin(["org_target_urban", "org_target_rural"])].set_index("key")
 practices = runtime.query("practices/practices_in_selection", p)
-reporting = runtime.query("organizations/reporting_orgs", p)
+reporting = runtime.query("organizations/reporting_orgs", p, max_rows=fam.MAX_REPORTING_ORGS)
 single = sel.community is not None and len(orgs) == 1
 
 
@@ -105,9 +105,15 @@ if monthly.empty:
     ui.empty_state(f"所选范围内截至 {D:%Y-%m-%d} 没有登记社会组织（社会组织表中无记录），无法画出增长情况。"
                    "可在“数据管理”页导入 social_orgs 表。")
 else:
-    st.plotly_chart(fam.growth_figure(monthly, practices, sel.period, with_community=not single), width="stretch")
+    st.plotly_chart(derived.figure(fam.growth_figure, derived.q("organizations/monthly_by_type", p),
+                                   derived.q("practices/practices_in_selection", p), args=(sel.period, not single)),
+                    width="stretch")
+    n_practices = len(fam.practices_in_period(practices, sel.period))
     st.caption("上图为每月月末存续的组织数；下图向上为当月新成立、向下（斜纹）为当月注销，按组织类型堆叠。"
-               "紫色虚线为经验做法的开始日期。要看更长的时间，请在左侧调整起始月份。")
+               "紫色虚线为经验做法的开始日期"
+               + (f"（期间内共 {n_practices} 项，图中只标出最近开始的 {fam.MAX_MARKED_PRACTICES} 项，全部见总览页）"
+                  if n_practices > fam.MAX_MARKED_PRACTICES else "")
+               + "。要看更长的时间，请在左侧调整起始月份。")
 
 # ---- S6: member units, volunteers, service hours --------------------------------------------
 st.subheader("联盟与志愿队伍：成员单位、志愿者与服务时长（S6）")
@@ -166,10 +172,14 @@ shown = rank[rank["S2"].notna()]
 if shown.empty:
     ui.empty_state("所选社区都没有居民数，无法计算每千居民社会组织数（S2）。")
 else:
-    st.plotly_chart(fam.ranking_figure(rank), width="stretch")
+    drawn = fam.chart_rows(rank)
+    st.plotly_chart(derived.figure(fam.ranking_chart, derived.q("organizations/orgs_by_community", p, db.SUM_ROWS),
+                                   derived.q("organizations/activity_by_community", p, db.SUM_ROWS)), width="stretch")
     below = rank[rank["met"] == False]  # noqa: E712 (object column: True / False / None)
     st.caption("红色为未达标（存续组织数低于目标）的社区，蓝色为达标。黑色竖线为达标线：该社区目标家数 ÷ 居民数 × 1000，"
-               "即按其居民数折算的每千居民组织数。" + (f"未达标社区 {len(below)} 个。" if len(below) else ""))
+               "即按其居民数折算的每千居民组织数。" + (f"未达标社区 {len(below)} 个。" if len(below) else "")
+               + (f"参与排名的社区较多（{len(shown):,} 个），图中只画 S2 最低的 {len(drawn)} 个；全部社区见下表。"
+                  if len(drawn) < len(shown) else ""))
 no_residents = rank[rank["S2"].isna()]
 if len(no_residents):
     st.caption("没有居民数、未参与排名的社区：" + "、".join(no_residents["community"].astype(str)))
@@ -205,12 +215,7 @@ org_list = runtime.query("organizations/org_list", {**p, "search": search, "acti
 if org_list.empty:
     ui.empty_state("没有符合搜索条件的组织。" if search else "所选范围内没有登记社会组织。")
 else:
-    view = org_list.assign(
-        状态=["存续" if a else f"已注销（{d:%Y-%m-%d}）" for a, d in zip(org_list["active"], org_list["dissolved_on"])],
-        党建引领=org_list["party_led"].map({True: "是", False: "否"}),
-        来源=org_list["source"].map(SOURCE_LABELS).fillna(org_list["source"]),
-    )[["street", "community", "org", "type", "founded_on", "状态", "党建引领", "latest_month", "member_units",
-       "volunteers", "来源"]]
+    view = fam.org_list_view(org_list)
     st.caption(f"共 {len(view):,} 个组织" + ("（名称含搜索词）" if search else ""))
     st.dataframe(
         view, hide_index=True, width="stretch", placeholder="—",
@@ -223,10 +228,10 @@ else:
         },
     )
     ui.capped_note(org_list)
-    download = view.rename(columns={
-        "street": "街道", "community": "社区", "org": "组织名称", "type": "类型", "founded_on": "成立日期",
-        "latest_month": "最近报送月份", "member_units": "成员单位（最近）", "volunteers": "志愿者（最近）",
-    })
     place = sel.community or sel.street or sel.district or sel.city or sel.province or "全部社区"
     name = re.sub(r'[\\/:*?"<>|\s]+', "_", f"社会组织名单_{place}_{D:%Y%m%d}.csv")
-    ui.download_csv(download, "下载组织名单（CSV）", name, key="org_download")
+    # the CSV is encoded once per selection and data version (as ui.download_csv would encode it)
+    data = derived.compute(fam.org_list_csv, derived.q("organizations/org_list",
+                                                       {**p, "search": search, "active_only": active_only}))
+    st.download_button("下载组织名单（CSV）", data, file_name=name, mime="text/csv", key="org_download",
+                       icon=":material/download:")

@@ -4,7 +4,7 @@ and 举一反三 — which problems are a class (recurring, spreading) and wheth
 import pandas as pd
 import streamlit as st
 
-from governance import db, metrics, runtime, ui
+from governance import db, derived, metrics, runtime, ui
 from governance import tickets as tk
 from governance.indicators import SMALL_SAMPLE
 from governance.labels import NA, fmt_num, fmt_rate
@@ -29,11 +29,16 @@ def followups(v) -> str:
     return f"{fmt_num(v.numerator)} / {fmt_num(v.denominator)} 件有效回访"
 
 
-def rate_text(num, den, r, digits: int = 0) -> str:
-    """'79.4%（151.6/191）': the rate with its counts; 无数据 without follow-ups."""
-    if not den:
-        return f"{NA}（0 件回访）"
-    return f"{fmt_rate(r)}（{fmt_num(num, digits)}/{fmt_num(den)}）"
+rate_text = tk.rate_text
+
+
+def download_class(query: tuple, label: str, file_name: str, key: str) -> int:
+    """The download button of a class's ticket list (as ui.download_csv makes it), its CSV encoded once
+    per selection and data version rather than on every rerun; returns the number of tickets."""
+    data, n = derived.compute(tk.class_csv_bytes, query)
+    st.download_button(label.format(n=n), data, file_name=file_name, mime="text/csv", key=key,
+                       icon=":material/download:")
+    return n
 
 
 def category_label(*levels) -> str:
@@ -85,9 +90,14 @@ monthly = runtime.query("tickets/monthly", now_p)
 if monthly["tickets"].sum() == 0:
     ui.empty_state("所选范围和期间内没有诉求。")
 else:
-    st.plotly_chart(tk.trend_figure(monthly, practices, sel.period.first, sel.period.last), width="stretch",
-                    key="trend")
-    st.caption("紫色虚线为经验做法开始日期。各月满意率按该月末生效的等级权重计算，改权重不改写更早月份。")
+    st.plotly_chart(derived.figure(tk.trend_figure, derived.q("tickets/monthly", now_p),
+                                   derived.q("practices/practices_in_selection", now_p),
+                                   args=(sel.period.first, sel.period.last)), width="stretch", key="trend")
+    n_marked = len(tk.practices_in_window(practices, sel.period.first, sel.period.last)) if len(practices) else 0
+    st.caption("紫色虚线为经验做法开始日期"
+               + (f"（期间内共 {n_marked} 项，图中只标出最近开始的 {tk.MAX_MARKED_PRACTICES} 项，全部见总览页）"
+                  if n_marked > tk.MAX_MARKED_PRACTICES else "")
+               + "。各月满意率按该月末生效的等级权重计算，改权重不改写更早月份。")
 
 # ------------------------------------------------------------------ categories
 st.subheader("诉求类别")
@@ -118,39 +128,21 @@ else:
 
 # ------------------------------------------------------------------ communities
 st.subheader("各社区排名")
-ranked = tk.with_rates(tix, weights)
-if ranked.empty:
+if tix.empty:
     ui.empty_state("所选范围内没有社区。")
 else:
     by = st.radio("排名依据", ["T9", "T2", "T3", "T4"], horizontal=True, key="rank_by",
                   format_func=lambda c: f"{c} {'综合得分' if c == 'T9' else tk.RATE_NAMES[c]}")
-    funnel_code = "T3" if by == "T9" else by
-    _, position = tk.funnel_position(ranked, funnel_code)
-    ranked = ranked.assign(position=position).sort_values([by, "followups"], ascending=[False, False],
-                                                          na_position="last")
-    ranked["名次"] = ranked[by].rank(ascending=False, method="min")
-    view = pd.DataFrame({
-        "名次": ranked["名次"].map(lambda x: "—" if pd.isna(x) else f"{x:.0f}"),
-        "街道": ranked["street"], "社区": ranked["community"],
-        "诉求量": ranked["tickets"], "有效回访": ranked["followups"],
-        "T9 综合得分": ranked["T9"].round(1),
-        "T2 响应率": [rate_text(k, n, r) for k, n, r in zip(ranked["contacted"], ranked["followups"], ranked["T2"])],
-        "T3 解决率": [rate_text(k, n, r) for k, n, r in zip(ranked["solved"], ranked["followups"], ranked["T3"])],
-        "T4 满意率": [rate_text(k, n, r, 1) for k, n, r in zip(ranked["satisfied"], ranked["followups"], ranked["T4"])],
-        f"{funnel_code} 95% 区间": [NA if pd.isna(lo) else f"{lo * 100:.1f}%–{hi * 100:.1f}%"
-                                   for lo, hi in zip(ranked[f"{funnel_code}_lo"], ranked[f"{funnel_code}_hi"])],
-        f"{funnel_code} 与总体比": ranked["position"],
-        "可靠性": [f"样本少（<{SMALL_SAMPLE}）" if s else ("无回访" if n == 0 else "")
-                for s, n in zip(ranked["small_sample"], ranked["followups"])],
-    })
-    if ranked["street"].nunique() == 1:
-        view = view.drop(columns="街道")
+    ranked, view, funnel_code = derived.compute(
+        tk.ranking, derived.q("tickets/rates_by_community", now_p, db.SUM_ROWS), derived.q("settings/in_force", now_p),
+        args=(by,))
     st.dataframe(view, hide_index=True, width="stretch",
                  column_config={"T9 综合得分": st.column_config.NumberColumn(format="%.1f", help=ui.indicator_help("T9"))})
     ui.capped_note(tix)
     st.caption(f"比率后括号内为“分子/有效回访数”；“无数据”表示没有有效回访，不是 0%。95% 区间为 Wilson 区间；"
                f"有效回访少于 {SMALL_SAMPLE} 件的社区不宜与大社区直接比名次，请看下方漏斗图。")
-    st.plotly_chart(tk.funnel_figure(ranked, funnel_code), width="stretch", key="funnel")
+    st.plotly_chart(derived.figure(tk.ranking_funnel, derived.q("tickets/rates_by_community", now_p, db.SUM_ROWS),
+                                   derived.q("settings/in_force", now_p), args=(by,)), width="stretch", key="funnel")
     st.caption("漏斗图：横轴为有效回访数，虚线为围绕所选范围总体比率的 95% 控制限（总体 ± 1.96 × 标准误）。"
                "控制限内的差异可能只是偶然；空心点为样本少的社区。")
 
@@ -186,12 +178,11 @@ else:
                         format_func=lambda i: f"{recurring.iloc[i]['community']} · {recurring.iloc[i]['compound']} · "
                                               f"{recurring.iloc[i]['类别']}（{recurring.iloc[i]['repeats']} 次重复）")
     r = recurring.iloc[pick]
-    rows = runtime.query("tickets/class_tickets", {
+    download_class(derived.q("tickets/class_tickets", {
         **now_p, "category_l1": r["category_l1"], "category_l2": r["category_l2"], "category_l3": r["category_l3"],
         "community_id": int(r["community_id"]), "compound_id": int(r["compound_id"]),
-        "from_day": sel.period.start, "to_day": sel.period.end})
-    ui.download_csv(tk.class_csv(rows), f"下载该类诉求清单（{len(rows)} 件，CSV）",
-                    tk.file_name("反复诉求", r["compound"], r["category_l3"] or r["category_l1"]), key="recurring_csv")
+        "from_day": sel.period.start, "to_day": sel.period.end}), "下载该类诉求清单（{n} 件，CSV）",
+        tk.file_name("反复诉求", r["compound"], r["category_l3"] or r["category_l1"]), key="recurring_csv")
 
 st.subheader("扩散：多个社区同月出现的同类诉求")
 n_communities = len(tix)
@@ -226,20 +217,24 @@ else:
                             format_func=lambda i: f"{top.iloc[i]['类别']}（峰值 {top.iloc[i]['峰值月']}，"
                                                   f"{top.iloc[i]['峰值社区数']} 个社区）")
         s = top.iloc[pick]
-        rows = runtime.query("tickets/class_tickets", {
+        n = download_class(derived.q("tickets/class_tickets", {
             **now_p, "category_l1": s["category_l1"], "category_l2": s["category_l2"], "category_l3": s["category_l3"],
             "community_id": None, "compound_id": None,
-            "from_day": s["first_spread_month"], "to_day": month_end(s["last_spread_month"])})
-        ui.download_csv(tk.class_csv(rows), f"下载该类诉求清单（{len(rows)} 件，CSV）",
-                        tk.file_name("扩散诉求", s["category_l3"] or s["category_l1"]), key="spread_csv")
-        ui.capped_note(rows)
+            "from_day": s["first_spread_month"], "to_day": month_end(s["last_spread_month"])}),
+            "下载该类诉求清单（{n} 件，CSV）", tk.file_name("扩散诉求", s["category_l3"] or s["category_l1"]),
+            key="spread_csv")
+        if n >= db.MAX_ROWS:
+            ui.capped_note(runtime.query("tickets/class_tickets", {
+                **now_p, "category_l1": s["category_l1"], "category_l2": s["category_l2"],
+                "category_l3": s["category_l3"], "community_id": None, "compound_id": None,
+                "from_day": s["first_spread_month"], "to_day": month_end(s["last_spread_month"])}))
 
 st.subheader("做法前后：该类诉求是否减少")
 ba = runtime.query("tickets/before_after", now_p)
 if ba.empty:
     ui.empty_state("所选社区没有登记“相关诉求类别”的经验做法或整改措施。可在“数据管理”页导入 practices 表并填写 related_category。")
 else:
-    summary = tk.before_after_summary(ba)
+    summary = derived.compute(tk.before_after_summary, derived.q("tickets/before_after", now_p))
     st.dataframe(
         pd.DataFrame({
             "社区": summary["community"], "做法": summary["practice"],
@@ -254,16 +249,18 @@ else:
         hide_index=True, width="stretch")
     st.caption("该社区中一级、二级或三级类别等于“相关诉求类别”的诉求，按受理月份计数；开始当月计入“开始后”。"
                "数据截止之后的月份不计（不按 0 计）。前后变化只说明时间上的先后，不能单独证明因果。")
-    shown = summary.head(12)
+    shown = summary.head(tk.MAX_BEFORE_AFTER_CHARTS)
     cols = st.columns(2)
     for i, p in enumerate(shown.itertuples(index=False)):
         with cols[i % 2]:
             title = tk.plain(f"{p.community}：{p.practice}", 26)
-            st.plotly_chart(tk.before_after_figure(ba[ba["practice_id"] == p.practice_id],
-                                                   f"{title}<br><sub>{tk.plain(p.related_category, 20)}，变化 {tk.fmt_change(p.change)}</sub>"),
-                            width="stretch", key=f"ba_{p.practice_id}")
-            rows = runtime.query("tickets/practice_tickets", {**now_p, "practice_id": int(p.practice_id)})
-            ui.download_csv(tk.class_csv(rows), f"下载该做法前后的诉求清单（{len(rows)} 件，CSV）",
-                            tk.file_name("做法前后", p.community, p.related_category), key=f"ba_csv_{p.practice_id}")
+            st.plotly_chart(derived.figure(
+                tk.practice_figure, derived.q("tickets/before_after", now_p),
+                args=(int(p.practice_id),
+                      f"{title}<br><sub>{tk.plain(p.related_category, 20)}，变化 {tk.fmt_change(p.change)}</sub>")),
+                width="stretch", key=f"ba_{p.practice_id}")
+            download_class(derived.q("tickets/practice_tickets", {**now_p, "practice_id": int(p.practice_id)}),
+                           "下载该做法前后的诉求清单（{n} 件，CSV）",
+                           tk.file_name("做法前后", p.community, p.related_category), key=f"ba_csv_{p.practice_id}")
     if len(summary) > len(shown):
         st.caption(f"共 {len(summary)} 项做法，图中仅显示前 {len(shown)} 项；表格列出全部。")
