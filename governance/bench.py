@@ -104,9 +104,9 @@ class _Recorder:
         self._orig = db.run_query
 
     def __enter__(self):
-        def wrapped(con, name, params=None, max_rows=db.MAX_ROWS):
+        def wrapped(con, name, params=None, max_rows=db.MAX_ROWS, **kw):
             self.calls.append((name, dict(params or {}), max_rows))
-            return self._orig(con, name, params, max_rows)
+            return self._orig(con, name, params, max_rows, **kw)
 
         db.run_query = wrapped
         return self

@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from governance.schema import SCHEMA_VERSION, create_schema
+from governance.schema import SCHEMA_VERSION, create_schema, is_complete
 
 ROOT = Path(__file__).resolve().parent.parent
 QUERIES_DIR = ROOT / "queries"
@@ -94,7 +94,8 @@ def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnect
         if not read_only:
             from governance.rollups import ensure_fresh
 
-            create_schema(con)  # idempotent: adds any table or macro of this version that is missing
+            if not is_complete(con):
+                create_schema(con)  # idempotent: adds any table or macro of this version that is missing
             ensure_fresh(con)  # rollups missing or older than the data (e.g. written by an older program)
     except DatabaseError:
         con.close()

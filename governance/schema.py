@@ -205,6 +205,19 @@ def create_schema(con) -> None:
     con.execute("INSERT INTO meta VALUES ('data_version', '0') ON CONFLICT (key) DO NOTHING")
 
 
+def is_complete(con) -> bool:
+    """Whether every table and macro of this schema version exists (then nothing needs writing)."""
+    import re
+
+    tables = set(re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", DDL + UNDO_DDL))
+    macros = set(re.findall(r"CREATE OR REPLACE MACRO (\w+)", DDL))
+    have_tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    have_macros = {r[0] for r in con.execute(
+        "SELECT DISTINCT function_name FROM duckdb_functions() WHERE function_type IN ('macro', 'table_macro')"
+    ).fetchall()}
+    return tables <= have_tables and macros <= have_macros
+
+
 def bump_data_version(con) -> None:
     """Mark the data as changed so cached query results keyed on it are dropped."""
     con.execute(

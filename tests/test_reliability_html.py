@@ -12,7 +12,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 # (file relative to the repository, the exact string literal passed) — static <style> blocks only.
-ALLOWED: set[tuple[str, str]] = set()
+ALLOWED: set[tuple[str, str]] = {
+    # 社区对比: cells keep line breaks; 培训模式 hides the sidebar and enlarges type (no data in either)
+    ("pages/5_compare.py", "<style>[data-testid='stTable'] td p {white-space: pre-line;}</style>"),
+    ("pages/5_compare.py", '<style>\n[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stExpandSidebarButton"],\n[data-testid="stHeader"], [data-testid="stToolbar"] {display: none !important;}\n[data-testid="stMainBlockContainer"] {padding-top: 1rem; padding-left: 2rem; padding-right: 2rem; max-width: 100%;}\n[data-testid="stMain"] p, [data-testid="stMain"] li, [data-testid="stCaptionContainer"] {font-size: 1.25rem;}\n[data-testid="stTable"] td, [data-testid="stTable"] th {font-size: 1.15rem; padding: 0.15rem 0.5rem; line-height: 1.35;}\n[data-testid="stMain"] [data-testid="stAlert"] {display: none;}\n</style>'),
+}
 
 HTML_CALLS = {"html"}  # st.html(...), components.html(...), components.v1.html(...)
 
