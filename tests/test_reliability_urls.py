@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 import pytest
 
-from governance import db, runtime
+from governance import db
 from tests.browser import wait_for_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,7 +73,9 @@ def test_url_text_never_reaches_sql(app, monkeypatch):
         return real(con, name, params, *a, **kw)
 
     monkeypatch.setattr(db, "run_query", spy)
-    runtime._cached.clear()
+    import streamlit as st
+
+    st.cache_data.clear()  # every cached result and derived figure, so each page really queries
     for page in PAGES:
         app(page, community=HOSTILE, street="x'; DROP TABLE tickets; --", **{"from": "2023-06' OR '1'='1"})
     assert seen, "the spy saw no query"
