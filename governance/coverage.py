@@ -206,7 +206,7 @@ def check_table(checks: pd.DataFrame) -> pd.DataFrame:
 # ---------------------------------------------------------------- over time
 
 def monthly_totals(monthly: pd.DataFrame) -> pd.DataFrame:
-    """Sum coverage_monthly rows per month and add C1-C4 (fractions; C3 per 100 households; NaN = 无数据)."""
+    """Sum per-community monthly rows (or coverage_monthly_totals rows) per month and add C1-C4 (fractions; C3 per 100 households; NaN = 无数据)."""
     sums = ["households", "compounds", "compounds_with_branch", "buildings", "buildings_with_group",
             "chain_complete_buildings", "branches", "groups", "leads", "members"]
     t = monthly.groupby("month", as_index=False)[sums].sum().sort_values("month")

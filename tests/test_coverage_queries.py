@@ -220,15 +220,17 @@ def test_branch_checks_follow_the_as_of_date(con):
 
 # ---------------------------------------------------------------- monthly coverage
 
+def monthly(con, **params):
+    return q(con, "coverage_monthly_totals", **params).set_index("month")
+
+
 def test_monthly_follows_established_and_dissolved_dates(con):
-    m = q(con, "coverage_monthly")
-    jia = m[m.community == "甲社区"].set_index("month")
+    jia = monthly(con, community="甲社区")
     assert [str(x) for x in jia.index] == ["2023-06-01", "2023-07-01", "2023-08-01"]
-    assert list(jia.as_of) == [_d("2023-06-30"), _d("2023-07-31"), D]
     # 202 on 112 counts at June and July month ends, not at D (dissolved on D)
     assert list(jia.buildings_with_group) == [3, 3, 2] and list(jia.groups) == [3, 3, 2]
     assert list(jia.compounds_with_branch) == [1, 1, 1] and list(jia.chain_complete_buildings) == [1, 1, 1]
-    ding = m[m.community == "丁社区"].set_index("month")
+    ding = monthly(con, community="丁社区")
     # group 1201 from 2023-07-10; lead 1301 from 2023-06-15; branch 1105 until D
     assert list(ding.buildings_with_group) == [0, 1, 1]
     assert list(ding.leads) == [1, 1, 1]
@@ -237,22 +239,30 @@ def test_monthly_follows_established_and_dissolved_dates(con):
 
 
 def test_monthly_last_month_equals_coverage_as_of_d(con):
-    m = q(con, "coverage_monthly")
-    last = m[m.as_of == D].set_index("community_id").sort_index()
-    c = q(con, "coverage_by_community").set_index("community_id").sort_index()
     cols = ["compounds", "compounds_with_branch", "buildings", "buildings_with_group", "chain_complete_buildings",
             "branches", "groups", "leads", "members", "households"]
-    pd.testing.assert_frame_equal(last[cols].astype("int64"), c[cols].astype("int64"))
+    reporting = coverage.reporting_ids(q(con, "org_data_by_community"))
+    c = q(con, "coverage_by_community").set_index("community_id")
+    for cid in reporting:
+        name = c.loc[cid, "community"]
+        last = monthly(con, community=name).iloc[-1]
+        assert [int(last[k]) for k in cols] == [int(c.loc[cid, k]) for k in cols], name
+
+
+def test_monthly_totals_leave_out_communities_without_organisation_data(con):
+    # 乙村 has no organisation record at any date: the street's totals are 甲社区's alone
+    street = monthly(con, street="东街道")
+    jia = monthly(con, community="甲社区")
+    pd.testing.assert_frame_equal(street, jia)
 
 
 def test_monthly_totals_are_ratios_of_sums(con):
-    m = q(con, "coverage_monthly", street="东街道")  # 甲社区 + 乙村
-    t = coverage.monthly_totals(m).set_index("month")
+    t = coverage.monthly_totals(q(con, "coverage_monthly_totals", street="东街道")).set_index("month")
     aug = t.loc[_d("2023-08-01")]
-    # 甲 + 乙: compounds 3 + 0, buildings 3 + 0, households 100 + 0
+    # 甲: compounds 3, buildings 3, households 100
     assert aug.C1 == pytest.approx(1 / 3) and aug.C2 == pytest.approx(2 / 3)
     assert aug.C3 == pytest.approx(3 / 100 * 100) and aug.C4 == pytest.approx(1 / 3)
-    ding = coverage.monthly_totals(q(con, "coverage_monthly", community="丁社区"))
+    ding = coverage.monthly_totals(q(con, "coverage_monthly_totals", community="丁社区"))
     assert ding.C3.isna().all()  # 0 households: not available, never a division by zero
     assert list(ding.C2) == [0.0, 0.5, 0.5]
 

@@ -1,8 +1,9 @@
--- Month-end totals of coverage_monthly over the selected communities that reported organisation
+-- Month-end C1-C5 numerators and denominators summed over the selected communities that reported organisation
 -- data (any branch, building group or household lead at any date, as org_data_by_community's
 -- org_rows > 0), one row per month: what the coverage page sums and charts, summed here instead of
--- sending 5,000 communities × months rows to Python. Same month-mask method as coverage_monthly.sql
--- (tests/test_perf_coverage_monthly.py checks the totals against it).
+-- sending 5,000 communities × months rows to Python. Each record's months in force are bits of an
+-- integer, so no building is crossed with every month (tests/test_perf_coverage_monthly.py checks it
+-- against the straightforward per-community query kept in tests/raw_queries/coverage_monthly.sql).
 -- Parameters: $province, $city, $district, $street, $community (NULL = all), $start, $end (DATE).
 -- Columns: month (first day), households, compounds, compounds_with_branch, buildings,
 --   buildings_with_group, chain_complete_buildings, branches, groups, leads, members
