@@ -726,30 +726,29 @@ def validate(con, table: str, data: bytes, file_name: str, sheet: str | None = N
         miss = (df["community_id"].isna() & df["street"].notna() & df["community"].notna()).to_numpy()
         msg = "在“" + df["street"].fillna("") + "”下找不到这个社区"
         out.add(miss, col_label("community"), df["community"], msg, "已在“社区”表中的社区名称（先导入社区）")
-    if "compound" in spec.refs:
-        df["compound_id"] = pd.Series(pd.NA, index=df.index, dtype="Int64")
-        names = df[["_i", "community_id", "compound"]].astype({"community_id": "Int64"})
-        found = _lookup(con, names, "SELECT f._i, c.compound_id AS v FROM _imp f JOIN compounds c "
-                                    "ON c.community_id = f.community_id AND c.compound = f.compound")
-        df.loc[found.index, "compound_id"] = found.astype("int64")
-        miss = (df["compound_id"].isna() & df["community_id"].notna() & df["compound"].notna()).to_numpy()
-        out.add(miss, col_label("compound"), df["compound"], "在该社区下找不到这个小区", "已在“小区”表中的小区名称（先导入小区）")
-    if "building" in spec.refs:
-        df["building_id"] = pd.Series(pd.NA, index=df.index, dtype="Int64")
-        names = df[["_i", "compound_id", "building"]]
-        found = _lookup(con, names, "SELECT f._i, b.building_id AS v FROM _imp f JOIN buildings b "
-                                    "ON b.compound_id = f.compound_id AND b.building = f.building")
-        df.loc[found.index, "building_id"] = found.astype("int64")
-        miss = (df["building_id"].isna() & df["compound_id"].notna() & df["building"].notna()).to_numpy()
-        out.add(miss, col_label("building"), df["building"], "在该小区下找不到这个楼栋", "已在“楼栋”表中的楼栋名称（先导入楼栋）")
-    if "org" in spec.refs:
-        df["org_id"] = pd.Series(pd.NA, index=df.index, dtype="Int64")
-        names = df[["_i", "community_id", "org"]]
-        found = _lookup(con, names, "SELECT f._i, o.org_id AS v FROM _imp f JOIN social_orgs o "
-                                    "ON o.community_id = f.community_id AND o.org = f.org")
-        df.loc[found.index, "org_id"] = found.astype("int64")
-        miss = (df["org_id"].isna() & df["community_id"].notna() & df["org"].notna()).to_numpy()
-        out.add(miss, col_label("org"), df["org"], "在该社区下找不到这个社会组织", "已在“社会组织”表中的组织名称（先导入社会组织）")
+    # (reference, its id column, the id it hangs under, lookup SQL, what is wrong, what is expected)
+    lookups = [
+        ("compound", "compound_id", "community_id",
+         "SELECT f._i, c.compound_id AS v FROM _imp f JOIN compounds c "
+         "ON c.community_id = f.community_id AND c.compound = f.compound",
+         "在该社区下找不到这个小区", "已在“小区”表中的小区名称（先导入小区）"),
+        ("building", "building_id", "compound_id",
+         "SELECT f._i, b.building_id AS v FROM _imp f JOIN buildings b "
+         "ON b.compound_id = f.compound_id AND b.building = f.building",
+         "在该小区下找不到这个楼栋", "已在“楼栋”表中的楼栋名称（先导入楼栋）"),
+        ("org", "org_id", "community_id",
+         "SELECT f._i, o.org_id AS v FROM _imp f JOIN social_orgs o "
+         "ON o.community_id = f.community_id AND o.org = f.org",
+         "在该社区下找不到这个社会组织", "已在“社会组织”表中的组织名称（先导入社会组织）"),
+    ]
+    for ref, id_col, parent, sql, message, expected in lookups:
+        if ref not in spec.refs:
+            continue
+        df[id_col] = pd.Series(pd.NA, index=df.index, dtype="Int64")
+        found = _lookup(con, df[["_i", parent, ref]].astype({parent: "Int64"}), sql)
+        df.loc[found.index, id_col] = found.astype("int64")
+        miss = (df[id_col].isna() & df[parent].notna() & df[ref].notna()).to_numpy()
+        out.add(miss, col_label(ref), df[ref], message, expected)
 
     # duplicates within the file
     key = list(spec.key)
