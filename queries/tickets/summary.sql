@@ -20,11 +20,13 @@ period AS (
     WHERE t.received_at >= $start AND t.received_at < $end + INTERVAL 1 DAY
 ),
 handling AS (
-    SELECT count(*) AS tickets,
-           count(closed_at) AS closed,
-           median(epoch(closed_at - received_at) / 86400.0) AS median_days,
-           quantile_cont(epoch(closed_at - received_at) / 86400.0, 0.9) AS p90_days
-    FROM period
+    -- median and P90 (continuous quantiles: median = quantile_cont 0.5) from one aggregate, which
+    -- collects the durations once instead of twice
+    SELECT tickets, closed, q[1] AS median_days, q[2] AS p90_days
+    FROM (SELECT count(*) AS tickets,
+                 count(closed_at) AS closed,
+                 quantile_cont(epoch(closed_at - received_at) / 86400.0, [0.5, 0.9]) AS q
+          FROM period)
 ),
 backlog AS (
     SELECT count(*) AS backlog,
