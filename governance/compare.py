@@ -29,7 +29,7 @@ from plotly.subplots import make_subplots
 
 from governance import charts, metrics
 from governance.indicators import INDICATORS, SMALL_SAMPLE
-from governance.labels import NA, fmt_num, fmt_rate
+from governance.labels import NA, fmt_num, fmt_rate, md_escape
 
 MAX_COMMUNITIES = 8
 MIN_COMMUNITIES = 2
@@ -108,7 +108,7 @@ def parse_communities(raw: str | None, communities: pd.DataFrame) -> tuple[list[
         token = token.strip()
         if not token:
             continue
-        short = token[:40]
+        short = md_escape(token[:40])   # shown in a notice, which is markdown
         if len(token) > 100:
             notices.append("链接中有一个社区名称过长，已忽略。")
             continue
@@ -121,8 +121,8 @@ def parse_communities(raw: str | None, communities: pd.DataFrame) -> tuple[list[
             notices.append(f"链接中的社区“{short}”不存在，已忽略。")
             continue
         if len(match) > 1:
-            streets = "、".join(sorted(match["street"].unique()))
-            notices.append(f"多个街道都有“{short}”（{streets}），请写成“街道/社区”，如“{match.iloc[0]['street']}/{short}”。已忽略。")
+            streets = "、".join(md_escape(s) for s in sorted(match["street"].unique()))
+            notices.append(f"多个街道都有“{short}”（{streets}），请写成“街道/社区”，如“{md_escape(match.iloc[0]['street'])}/{short}”。已忽略。")
             continue
         cid = int(match.iloc[0]["community_id"])
         if cid in ids:
@@ -289,15 +289,6 @@ def rank_text(rank_: int, n: int, pct, note: str = "", short: bool = False) -> s
         return f"{rank_}/{n}"
     word = "多于" if NEUTRAL_NOTE in (note or "") else "优于"
     return f"{rank_}/{n} · {word} {pct:.0f}%"
-
-
-_MARKDOWN = set("\\`*_[]<>#|~$:")
-
-
-def md_text(text) -> str:
-    """Data text for st.table, whose cells are Markdown: every Markdown-active ASCII character is
-    backslash-escaped, so names show as typed (no links, colours, formulas or HTML from data)."""
-    return "".join("\\" + ch if ch in _MARKDOWN else ch for ch in str(text))
 
 
 def rank_column(name: str) -> str:

@@ -73,14 +73,6 @@ def rule_params() -> dict:
             "general_over": GENERAL_BRANCH_OVER, "committee_over": PARTY_COMMITTEE_OVER}
 
 
-_MARKDOWN = str.maketrans({c: "\\" + c for c in "\\`*_{}[]<>()#+-.!|~$:"})
-
-
-def md_escape(text: str) -> str:
-    """A name from the data, safe to put into Streamlit markdown (shown literally)."""
-    return str(text).translate(_MARKDOWN)
-
-
 # ---------------------------------------------------------------- reporting communities
 
 def reporting_ids(org_data: pd.DataFrame) -> set[int]:

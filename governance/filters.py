@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from governance.labels import ALL, LEVEL_LABELS, LEVELS
+from governance.labels import ALL, LEVEL_LABELS, LEVELS, md_escape
 from governance.periods import Period, add_months, fmt_month, parse_month
 
 MAX_PARAM_LEN = 100
@@ -83,15 +83,15 @@ def resolve(raw: dict, communities: pd.DataFrame, first_month: dt.date, last_mon
             continue
         matched = rows[rows[level] == v]
         if matched.empty:
-            notices.append(f"链接中的{LEVEL_LABELS[level]}“{v[:40]}”在所选范围内不存在，已显示{ALL}。")
+            notices.append(f"链接中的{LEVEL_LABELS[level]}“{md_escape(v[:40])}”在所选范围内不存在，已显示{ALL}。")
             values[level] = None
             continue
         values[level] = v
         rows = matched
     if values["community"] is not None:
         if len(rows) > 1:
-            streets = "、".join(sorted(rows["street"].unique()))
-            notices.append(f"多个街道都有“{values['community']}”（{streets}），请在链接中同时指定 street。已显示{ALL}。")
+            streets = "、".join(md_escape(s) for s in sorted(rows["street"].unique()))
+            notices.append(f"多个街道都有“{md_escape(values['community'])}”（{streets}），请在链接中同时指定 street。已显示{ALL}。")
             values["community"] = None
         else:
             for level in LEVELS[:-1]:
@@ -102,9 +102,9 @@ def resolve(raw: dict, communities: pd.DataFrame, first_month: dt.date, last_mon
     f_raw, t_raw = _clean(raw.get("from")), _clean(raw.get("to"))
     f, t = parse_month(f_raw), parse_month(t_raw)
     if f_raw and f is None:
-        notices.append(f"链接中的起始月份“{f_raw[:20]}”格式不对（应为 YYYY-MM，如 2023-06），已用默认值。")
+        notices.append(f"链接中的起始月份“{md_escape(f_raw[:20])}”格式不对（应为 YYYY-MM，如 2023-06），已用默认值。")
     if t_raw and t is None:
-        notices.append(f"链接中的截止月份“{t_raw[:20]}”格式不对（应为 YYYY-MM，如 2023-08），已用默认值。")
+        notices.append(f"链接中的截止月份“{md_escape(t_raw[:20])}”格式不对（应为 YYYY-MM，如 2023-08），已用默认值。")
     t = t or default_last
     f = f or (max(first_month, add_months(t, -11)) if t_raw else default_first)
     if f < first_month or t > last_month or f > last_month or t < first_month:

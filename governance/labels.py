@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 ALL = "全部"
 NA = "无数据"
@@ -19,6 +20,20 @@ TABLE_LABELS = {
 }
 
 FONT_FAMILY = "Noto Sans CJK SC, Noto Sans SC, Source Han Sans SC, Microsoft YaHei, PingFang SC, sans-serif"
+
+
+_MD_INLINE = str.maketrans({c: "\\" + c for c in "\\`*_[]<>#|~$:"})
+_MD_LINE_START = re.compile(r"^([ \t]*)([-+=]|\d{1,9}[.)](?=\s|$))", re.M)
+
+
+def md_escape(text) -> str:
+    """Text from the data or a URL, safe inside Streamlit markdown (captions, notices, labels,
+    st.table cells): it shows as typed, with no bold, links, colours, formulas or HTML. Characters
+    that act anywhere in a line are backslash-escaped; so is what starts a list or a heading
+    underline at the start of a line ("- ", "+ ", "1. ", "---", "==="). Other punctuation stays as
+    it is, so "100.0%" reads unchanged; line breaks stay (the comparison table shows two lines)."""
+    s = str(text).replace("\r\n", "\n").replace("\r", "\n").translate(_MD_INLINE)
+    return _MD_LINE_START.sub(lambda m: m.group(1) + m.group(2)[:-1] + "\\" + m.group(2)[-1], s)
 
 
 def _missing(x) -> bool:

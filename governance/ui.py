@@ -11,7 +11,7 @@ import streamlit as st
 from governance import exports
 from governance.filters import Selection
 from governance.indicators import INDICATORS, SMALL_SAMPLE
-from governance.labels import NA, fmt_num, fmt_rate
+from governance.labels import NA, fmt_num, fmt_rate, md_escape
 from governance.metrics import Value
 
 
@@ -56,7 +56,7 @@ def selection() -> Selection:
 
 def page_header(title: str, sel: Selection, note: str | None = None) -> None:
     st.title(title)
-    st.caption(f"范围：{sel.region_label()}　|　期间：{sel.period.label()}（截至 {sel.period.end:%Y-%m-%d}）"
+    st.caption(f"范围：{md_escape(sel.region_label())}　|　期间：{sel.period.label()}（截至 {sel.period.end:%Y-%m-%d}）"
                + (f"　|　{note}" if note else ""))
 
 

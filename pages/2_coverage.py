@@ -7,7 +7,7 @@ import streamlit as st
 
 from governance import coverage, db, derived, metrics, runtime, ui
 from governance.indicators import INDICATORS
-from governance.labels import fmt_num
+from governance.labels import fmt_num, md_escape
 
 ui.frame_guard()
 sel = ui.selection()
@@ -24,7 +24,7 @@ silent = coverage.silent_communities(org_data)
 if not reporting:
     names = "、".join(silent[:10]) + ("等" if len(silent) > 10 else "")
     ui.empty_state(
-        f"{coverage.md_escape(names)}还没有报送组织数据：没有任何小区党支部、楼栋党小组或党员中心户的记录，"
+        f"{md_escape(names)}还没有报送组织数据：没有任何小区党支部、楼栋党小组或党员中心户的记录，"
         "所以这里不显示覆盖率（显示 0% 会被误读为“没有组织”）。"
         + (f"该社区已登记 {int(org_data['compounds'].sum()):,} 个小区、{int(org_data['buildings'].sum()):,} 栋楼。"
            if len(org_data) == 1 else "")
@@ -32,7 +32,7 @@ if not reporting:
     )
     st.stop()
 if silent:
-    st.warning(f"{coverage.md_escape('、'.join(silent))}还没有报送组织数据，未计入本页的指标、图表和清单；"
+    st.warning(f"{md_escape('、'.join(silent))}还没有报送组织数据，未计入本页的指标、图表和清单；"
                "在“各社区”表中标为“未报送”。", icon=":material/report:")
 
 cov = coverage.only_reporting(runtime.query("coverage/coverage_by_community", params, max_rows=db.SUM_ROWS), reporting)
@@ -160,7 +160,7 @@ if chosen:
         one = {**{k: None for k in ("province", "city", "district")}, "street": row["street"],
                "community": row["community"], "as_of": sel.period.end}
         with col:
-            st.markdown(f"**{coverage.md_escape(row['community'])}**")
+            st.markdown(f"**{md_escape(row['community'])}**")
             info = runtime.query("coverage/org_data_by_community", one, max_rows=db.SUM_ROWS)
             if info.empty or int(info.iloc[0]["org_rows"]) == 0:
                 ui.empty_state("该社区还没有报送组织数据。")

@@ -9,7 +9,7 @@ import streamlit as st
 
 from governance import db, organizations as fam
 from governance import derived, runtime, ui
-from governance.labels import NA, SOURCE_LABELS, TYPE_LABELS, fmt_num, fmt_rate
+from governance.labels import NA, SOURCE_LABELS, TYPE_LABELS, fmt_num, fmt_rate, md_escape
 from governance.periods import fmt_month
 
 SEARCH_MAX = 50
@@ -182,7 +182,7 @@ else:
                   if len(drawn) < len(shown) else ""))
 no_residents = rank[rank["S2"].isna()]
 if len(no_residents):
-    st.caption("没有居民数、未参与排名的社区：" + "、".join(no_residents["community"].astype(str)))
+    st.caption("没有居民数、未参与排名的社区：" + "、".join(no_residents["community"].map(md_escape)))
 table = rank.assign(
     达标=[("达标" if m else f"未达标（差 {g:.0f}）") if m is not None else "未设置目标" for m, g in zip(rank["met"], rank["gap"])],
     S5=rank["S5"] * 100, yoy=rank["yoy"] * 100,

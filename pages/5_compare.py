@@ -13,7 +13,7 @@ import streamlit as st
 
 from governance import compare as cmp
 from governance import db, metrics, reports, runtime, ui
-from governance.labels import LEVELS, SOURCE_LABELS, TABLE_LABELS, TYPE_LABELS, fmt_num
+from governance.labels import LEVELS, SOURCE_LABELS, TABLE_LABELS, TYPE_LABELS, fmt_num, md_escape
 
 ui.frame_guard()
 sel = ui.selection()
@@ -131,7 +131,7 @@ if present and demo_notice:
 styles = best.set_index(table["指标"]).drop(columns="指标").map(
     lambda b: "background-color: #D5F5E3; font-weight: 600" if b else "")
 # st.table renders cells as Markdown: data text is escaped to show as typed
-shown = table.map(cmp.md_text).set_index("指标").rename(columns=cmp.md_text)
+shown = table.map(md_escape).set_index("指标").rename(columns=md_escape)
 st.table(shown.style.apply(lambda _: styles.set_axis(shown.index).set_axis(shown.columns, axis=1), axis=None))
 table_note = (f"★ 与绿色底色：所选社区中该指标的最佳值（诉求量不分好坏，不标注）。名次“3/33”为在全部 {len(values)} 个社区"
               f"（或相似社区组）中的名次，并列同名次；“优于 94%”为严格优于的其他有数据社区所占比例。无数据的社区排在最后。"
@@ -140,7 +140,7 @@ table_note = (f"★ 与绿色底色：所选社区中该指标的最佳值（诉
 st.caption(table_note)
 notes = comp[comp["note"].str.contains("样本少|无数据", regex=True)]
 if len(notes) and not present:
-    st.caption("说明：" + "；".join(f"{names[r.community_id]} {r.indicator}：{r.note}" for r in notes.itertuples()))
+    st.caption("说明：" + "；".join(f"{md_escape(names[r.community_id])} {r.indicator}：{r.note}" for r in notes.itertuples()))
 
 # ------------------------------------------------------------------ peer groups
 if not present:
@@ -153,15 +153,15 @@ if not present:
         col_a, col_b = st.columns([5, 1], vertical_alignment="center")
         with col_a:
             f = features.set_index("community_id").loc[cid]
-            st.markdown(f"**{names[cid]}**（{TYPE_LABELS.get(row['type'], row['type'])}，{fmt_num(f['households'])} 户、"
+            st.markdown(f"**{md_escape(names[cid])}**（{TYPE_LABELS.get(row['type'], row['type'])}，{fmt_num(f['households'])} 户、"
                         f"{fmt_num(f['residents'])} 人、{fmt_num(f['buildings'])} 栋、{f['area_km2']:.2f} 平方公里）")
-            st.caption("相似社区：" + ("、".join(f"{short[p]}（{info.loc[p, 'street']}）" for p in group)
+            st.caption("相似社区：" + ("、".join(f"{md_escape(short[p])}（{md_escape(info.loc[p, 'street'])}）" for p in group)
                                     if group else "没有同类型的社区"))
         with col_b:
             missing = [p for p in group if p not in chosen]
             st.button("加入对比", key=f"peers_{cid}", on_click=add_peers, args=(cid, group),
                       disabled=not missing or len(chosen) >= cmp.MAX_COMMUNITIES,
-                      help=f"把 {names[cid]} 的相似社区加入对比（最多 {cmp.MAX_COMMUNITIES} 个社区）")
+                      help=f"把 {md_escape(names[cid])} 的相似社区加入对比（最多 {cmp.MAX_COMMUNITIES} 个社区）")
 
 # ------------------------------------------------------------------ charts
 radar = cmp.radar_figure(comp, names, chosen, height=520 if present else 480)

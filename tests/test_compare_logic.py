@@ -9,6 +9,7 @@ import pytest
 
 from governance import compare as cmp
 from governance import db, metrics
+from governance.labels import md_escape
 from tests.fixtures import ALL, PERIOD
 
 
@@ -180,8 +181,11 @@ def test_side_by_side_shows_counts_ranks_and_practices_beside_their_family(fixtu
 
 
 def test_markdown_in_names_is_escaped_for_the_table():
-    assert cmp.md_text("[点此](http://x) :red[甲] $x$ <b>") == "\\[点此\\](http\\://x) \\:red\\[甲\\] \\$x\\$ \\<b\\>"
-    assert cmp.md_text("★ 100.0%（8/8 个小区）") == "★ 100.0%（8/8 个小区）"
+    assert md_escape("[点此](x) :red[甲] $x$ <b>") == "\\[点此\\](x) \\:red\\[甲\\] \\$x\\$ \\<b\\>"
+    assert md_escape("**粗** 1. - #") == "\\*\\*粗\\*\\* 1. - \\#"      # mid-line "1." and "-" are plain
+    assert [md_escape(s) for s in ("1. 甲", "- 乙", "+ 丙", "2) 丁")] == ["1\\. 甲", "\\- 乙", "\\+ 丙", "2\\) 丁"]
+    assert md_escape("甲\n---\r\n2. 乙") == "甲\n\\---\n2\\. 乙"                   # no heading, no list
+    assert md_escape("★ 100.0%（8/8 个小区）") == "★ 100.0%（8/8 个小区）"   # what the table shows, untouched
 
 
 def test_practice_family():

@@ -17,12 +17,14 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from governance import db, exports, importer, runtime
+from governance.labels import md_escape
 from tests.browser import open_page, running_server, wait_for_app
 
 ROOT = Path(__file__).resolve().parent.parent
 S = "<script>alert(1)</script>"
 I = "<img src=x onerror=alert(1)>"  # noqa: E741
 H = '=HYPERLINK("http://x")'
+M = "**粗体**[链接](http://x.example) :red[红] $x$"   # Markdown: must read as typed, not as bold or a link
 STREET = "江堤街道"
 
 
@@ -35,7 +37,8 @@ def _csv(rows: list[list]) -> bytes:
 FILES = [
     ("communities", [["省", "市", "区县", "街道", "社区", "类型", "户数", "居民人数"],
                      ["湖北省", "武汉市", "汉阳区", STREET, S, "城市", 900, 2400],
-                     ["湖北省", "武汉市", "汉阳区", STREET, H, "城市", 500, 1300]]),
+                     ["湖北省", "武汉市", "汉阳区", STREET, H, "城市", 500, 1300],
+                     ["湖北省", "武汉市", "汉阳区", STREET, M, "城市", 400, 1000]]),
     ("compounds", [["街道", "社区", "小区", "户数"], [STREET, S, I, 300], [STREET, S, H, 200], [STREET, H, S, 150]]),
     ("buildings", [["街道", "社区", "小区", "楼栋", "户数"], [STREET, S, I, S, 40], [STREET, S, I, "2栋", 40],
                    [STREET, S, H, I, 30]]),
@@ -134,11 +137,27 @@ def test_names_are_stored_exactly_as_given(hostile_db):
 ])
 def test_pages_show_the_names_as_given_text(hostile_app, page, names):
     at = hostile_app(page, street=STREET, community=S)
-    assert f"› {S}" in at.caption[0].value                 # the page header says where we are, verbatim
+    assert f"› {md_escape(S)}" in at.caption[0].value      # the page header says where we are, as text
     strings = shown_strings(at)
     joined = "\n".join(strings)
     missing = [n for n in names if n not in joined]
     assert not missing, missing
+
+
+@pytest.mark.parametrize("page", ["pages/1_overview.py", "pages/2_coverage.py", "pages/3_organizations.py",
+                                  "pages/4_tickets.py", "pages/5_compare.py"])
+def test_markdown_in_a_name_is_escaped_wherever_markdown_renders(hostile_app, page):
+    compare = page.endswith("compare.py")
+    at = (hostile_app(page, communities=f"{STREET}/{M},江欣苑社区,[链接](http://x.example)") if compare else hostile_app(page, street=STREET, community=M))
+    texts = [c.value for c in at.caption] + [m.value for m in at.markdown] + [w.value for w in at.warning]
+    if compare:   # the side-by-side table's column, the peer group's heading, the notice on the URL
+        assert md_escape(M) in at.table[0].value.columns and any(f"**{md_escape(M)}**" in t for t in texts)
+        notice = f"“{md_escape('[链接](http://x.example)')}”不存在"
+        assert any(notice in w.value for w in at.warning), [w.value for w in at.warning]
+    else:
+        assert f"› {md_escape(M)}" in texts[0]
+    raw = [t for t in texts if "**粗体**" in t or "[链接](" in t]
+    assert not raw, raw                                    # nowhere does the name reach markdown unescaped
 
 
 # ------------------------------------------------------------------ exports
@@ -213,4 +232,17 @@ def test_no_script_runs_and_names_read_as_text_in_a_browser(hostile_db, browser,
             if name == "data":                                    # an uploaded file's name, in markdown
                 assert page.get_by_text(f"经验做法 · {I}.csv").count() == 1
             context.close()
+        context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+        page = context.new_page()
+        page.goto(f"{base}/overview?street={quote(STREET)}&community={quote(M)}")
+        wait_for_app(page)
+        header = page.locator("[data-testid='stCaptionContainer']").first
+        assert header.inner_text().endswith(f"{STREET} › {M}") or f"{STREET} › {M}" in header.inner_text()
+        assert header.locator("strong, em, .katex").count() == 0, header.inner_html()   # no bold or formula
+        # no disguised link: "[链接](…)" reads as typed; a bare address may still be linked by GFM's
+        # autolinking (escapes do not stop it), but then the link shows exactly its own address
+        links = header.locator("a").all()
+        assert all(a.inner_text() == a.get_attribute("href") for a in links), header.inner_html()
+        assert "[链接](" in header.inner_text()
+        context.close()
     assert dialogs == []

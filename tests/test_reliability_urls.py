@@ -10,6 +10,7 @@ from urllib.parse import quote
 import pytest
 
 from governance import db
+from governance.labels import md_escape
 from tests.browser import wait_for_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -17,14 +18,15 @@ PAGES = ["pages/1_overview.py", "pages/2_coverage.py", "pages/3_organizations.py
 HOSTILE = "' OR 1=1 --"
 LONG = "江" * 10_000
 
-# (query parameters, words the notice must contain, expected scope caption, expected period)
+# (query parameters, words the notice must contain, expected scope caption, expected period); the
+# notice is Markdown, so URL text in it is escaped (md_escape) and reads as typed
 CASES = {
     "unknown community": ({"community": "不存在社区"}, "“不存在社区”在所选范围内不存在", "全部社区", "2022-09 至 2023-08"),
-    "sql fragment": ({"community": HOSTILE}, f"“{HOSTILE}”在所选范围内不存在", "全部社区", "2022-09 至 2023-08"),
+    "sql fragment": ({"community": HOSTILE}, f"“{md_escape(HOSTILE)}”在所选范围内不存在", "全部社区", "2022-09 至 2023-08"),
     "sql in street": ({"street": "x'; DROP TABLE tickets; --"}, "在所选范围内不存在", "全部社区", "2022-09 至 2023-08"),
     "ten thousand characters": ({"community": LONG}, "社区参数过长，已忽略", "全部社区", "2022-09 至 2023-08"),
     "malformed from": ({"from": "2023年6月"}, "起始月份“2023年6月”格式不对", "全部社区", "2022-09 至 2023-08"),
-    "malformed to": ({"to": "2023-13"}, "截止月份“2023-13”格式不对", "全部社区", "2022-09 至 2023-08"),
+    "malformed to": ({"to": "2023-13"}, f"截止月份“{md_escape('2023-13')}”格式不对", "全部社区", "2022-09 至 2023-08"),
     "long month": ({"from": "9" * 10_000}, "起始月份", "全部社区", "2022-09 至 2023-08"),
     "reversed": ({"from": "2023-06", "to": "2023-02"}, "截止月份早于起始月份，已将两者对调", "全部社区", "2023-02 至 2023-06"),
     "out of range": ({"from": "1999-01", "to": "2099-12"}, "月份已调整到该范围内", "全部社区", "2021-01 至 2023-08"),
@@ -87,7 +89,7 @@ def test_url_text_never_reaches_sql(app, monkeypatch):
 @pytest.mark.browser
 def test_bad_urls_in_a_browser(open_url):
     cases = [
-        (f"coverage?community={quote(HOSTILE)}", f"“{HOSTILE}”在所选范围内不存在"),
+        (f"coverage?community={quote(HOSTILE)}", f"“{md_escape(HOSTILE)}”在所选范围内不存在"),
         (f"tickets?community={quote(LONG)}", "社区参数过长，已忽略"),
         ("organizations?from=2023-06&to=2023-02", "截止月份早于起始月份，已将两者对调"),
         ("overview?community=江欣苑社区&community=裕园社区&from=abc", "社区参数出现了 2 次，只使用第一个"),
