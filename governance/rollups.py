@@ -76,6 +76,41 @@ ORDER BY date_trunc('month', t.received_at), t.community_id, t.received_at
 """
 
 
+# ticket_period_counts(province, city, district, street, community, start, end): the rows of
+#   ticket_monthly's shape for the selected communities' tickets received in [start, end] (DATEs).
+#   Whole months come from ticket_monthly; the partial months at either edge are counted from the
+#   raw tickets, so any period gives the same sums as counting raw tickets (tests/test_scale_rollups.py).
+#   One definition for the ticket queries that sum counts (rates_by_community, by_category, monthly).
+#   Created here, not in the schema, because a DuckDB macro can only be created once its tables exist.
+#   The month bounds are written out as expressions of the parameters, not read from a CTE, so that
+#   DuckDB folds them into constants and prunes the scans by month (a join on a CTE reads everything).
+_FIRST_WHOLE = ("CASE WHEN day(p_start::DATE) = 1 THEN p_start::DATE "
+                "ELSE (date_trunc('month', p_start::DATE) + INTERVAL 1 MONTH)::DATE END")
+_AFTER_WHOLE = ("CASE WHEN p_end::DATE = last_day(p_end::DATE) THEN p_end::DATE + 1 "
+                "ELSE date_trunc('month', p_end::DATE)::DATE END")
+PERIOD_COUNTS_SQL = f"""
+CREATE OR REPLACE MACRO ticket_period_counts(p_province, p_city, p_district, p_street, p_community, p_start, p_end) AS TABLE
+WITH sel AS (
+    SELECT community_id FROM selected_communities(p_province, p_city, p_district, p_street, p_community)
+)
+SELECT r.month, r.community_id, r.category_l1, r.category_l2, r.category_l3, r.tickets, r.followups,
+       r.contacted, r.solved, {", ".join("r." + c for c in LEVEL_COLUMNS)}, r.closed, r.closed_on_time
+FROM ticket_monthly r JOIN sel USING (community_id)
+WHERE r.month >= {_FIRST_WHOLE} AND r.month < {_AFTER_WHOLE}
+UNION ALL
+SELECT date_trunc('month', t.received_at)::DATE, t.community_id, t.category_l1, t.category_l2, t.category_l3, 1,
+       (t.contacted IS NOT NULL)::INTEGER, coalesce(t.contacted, FALSE)::INTEGER,
+       (t.contacted IS NOT NULL AND coalesce(t.solved, FALSE))::INTEGER,
+       {", ".join(f"(t.contacted IS NOT NULL AND t.satisfaction IS NOT DISTINCT FROM '{lv}')::INTEGER" for lv in LEVELS)},
+       (t.closed_at IS NOT NULL)::INTEGER,
+       (t.closed_at IS NOT NULL AND (t.due_at IS NULL OR t.closed_at <= t.due_at))::INTEGER
+FROM tickets t JOIN sel USING (community_id)
+WHERE (t.received_at >= p_start::DATE AND t.received_at < least({_FIRST_WHOLE}, p_end::DATE + 1))
+   OR (t.received_at >= greatest(p_start::DATE, {_FIRST_WHOLE}, {_AFTER_WHOLE})
+       AND t.received_at < p_end::DATE + INTERVAL 1 DAY)
+"""
+
+
 _MARK_FRESH = ("INSERT INTO meta SELECT 'rollup_version', value FROM meta WHERE key = 'data_version' "
                "ON CONFLICT (key) DO UPDATE SET value = excluded.value")
 
@@ -92,6 +127,7 @@ def refresh_rollups(con, transaction: bool = True, tickets_changed: bool = True)
             con.execute(ROLLUP_SQL)
             con.execute(CATEGORIES_SQL)
             con.execute(REPEATS_SQL)
+        con.execute(PERIOD_COUNTS_SQL)
         con.execute(_MARK_FRESH)
 
     if not transaction:
@@ -107,20 +143,29 @@ def refresh_rollups(con, transaction: bool = True, tickets_changed: bool = True)
             raise
 
 
-def is_fresh(con) -> bool:
+def _state(con) -> tuple[bool, bool]:
+    """(rollup tables present and as new as the data, the period macro present)."""
     cur = con.cursor()
     try:
         rows = dict(cur.execute("SELECT key, value FROM meta WHERE key IN ('data_version', 'rollup_version')").fetchall())
         has_table = cur.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_name IN ('ticket_monthly', 'ticket_categories', 'ticket_repeats')").fetchone()[0]
+        has_macro = cur.execute(
+            "SELECT count(*) FROM duckdb_functions() WHERE function_name = 'ticket_period_counts'").fetchone()[0] > 0
     finally:
         cur.close()
-    return has_table == 3 and rows.get("rollup_version") == rows.get("data_version")
+    return has_table == 3 and rows.get("rollup_version") == rows.get("data_version"), has_macro
+
+
+def is_fresh(con) -> bool:
+    return all(_state(con))
 
 
 def ensure_fresh(con) -> bool:
-    """Rebuild the rollups if they are missing or older than the data; True if rebuilt."""
-    if is_fresh(con):
+    """Rebuild the rollups if they are missing or older than the data, and create the period macro
+    if it is missing (a database written by an older program); True if anything was written."""
+    tables, macro = _state(con)
+    if tables and macro:
         return False
-    refresh_rollups(con)
+    refresh_rollups(con, tickets_changed=not tables)
     return True

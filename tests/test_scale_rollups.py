@@ -114,3 +114,19 @@ def test_a_write_without_refresh_is_repaired_on_open_and_refresh_counts_the_new_
     refresh_rollups(con)
     assert is_fresh(con)
     con.close()
+
+
+def test_a_database_without_the_period_macro_gets_it_on_open_without_a_rebuild(tmp_path):
+    # as written by the previous version: rollup tables current, ticket_period_counts missing
+    path = fixtures.build(tmp_path / "f.duckdb")
+    con = db.connect(path)
+    con.execute("DROP MACRO TABLE ticket_period_counts")
+    con.execute("DELETE FROM ticket_monthly WHERE community_id = 1")  # a marker a rebuild would undo
+    marker = con.execute("SELECT count(*) FROM ticket_monthly").fetchone()[0]
+    assert not is_fresh(con)
+    con.close()
+    con = db.connect(path)
+    assert is_fresh(con)
+    assert con.execute("SELECT count(*) FROM ticket_monthly").fetchone()[0] == marker  # tables not rebuilt
+    assert len(db.run_query(con, "tickets/monthly", {**fixtures.ALL, **fixtures.PERIOD})) == 3
+    con.close()

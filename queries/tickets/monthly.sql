@@ -5,10 +5,7 @@
 -- Counts come from the rollup ticket_monthly (see governance/rollups.py) for whole months.
 -- Parameters: $province, $city, $district, $street, $community (NULL = all), $start, $end (DATE).
 -- Columns: month (DATE), tickets, followups, contacted, solved, satisfied (weighted), closed
-WITH sel AS (
-    SELECT community_id FROM selected_communities($province, $city, $district, $street, $community)
-),
-months AS (
+WITH months AS (
     SELECT m::DATE AS month, (m + INTERVAL 1 MONTH - INTERVAL 1 DAY)::DATE AS month_end
     FROM range(date_trunc('month', $start::DATE), $end::DATE + INTERVAL 1 DAY, INTERVAL 1 MONTH) r(m)
 ),
@@ -27,36 +24,8 @@ weights AS (
     FROM level_weights GROUP BY month
 ),
 period_counts AS (
-    -- whole months of the period from the rollup ticket_monthly; partial months at either edge from
-    -- the raw tickets, so any [$start, $end] gives the same answer as counting raw tickets
-    SELECT r.month, r.community_id, r.category_l1, r.category_l2, r.category_l3, r.tickets, r.followups,
-           r.contacted, r.solved, r.sat_1, r.sat_2, r.sat_3, r.sat_4, r.sat_5, r.closed, r.closed_on_time
-    FROM ticket_monthly r JOIN sel USING (community_id)
-    WHERE r.month >= CASE WHEN day($start::DATE) = 1 THEN $start::DATE
-                          ELSE (date_trunc('month', $start::DATE) + INTERVAL 1 MONTH)::DATE END
-      AND r.month < CASE WHEN $end::DATE = last_day($end::DATE) THEN $end::DATE + 1
-                         ELSE date_trunc('month', $end::DATE)::DATE END
-    UNION ALL
-    SELECT date_trunc('month', t.received_at)::DATE, t.community_id, t.category_l1, t.category_l2, t.category_l3, 1,
-           (t.contacted IS NOT NULL)::INTEGER, coalesce(t.contacted, FALSE)::INTEGER,
-           (t.contacted IS NOT NULL AND coalesce(t.solved, FALSE))::INTEGER,
-           (t.contacted IS NOT NULL AND t.satisfaction IS NOT DISTINCT FROM '非常满意')::INTEGER,
-           (t.contacted IS NOT NULL AND t.satisfaction IS NOT DISTINCT FROM '满意')::INTEGER,
-           (t.contacted IS NOT NULL AND t.satisfaction IS NOT DISTINCT FROM '基本满意')::INTEGER,
-           (t.contacted IS NOT NULL AND t.satisfaction IS NOT DISTINCT FROM '不满意')::INTEGER,
-           (t.contacted IS NOT NULL AND t.satisfaction IS NOT DISTINCT FROM '非常不满意')::INTEGER,
-           (t.closed_at IS NOT NULL)::INTEGER,
-           (t.closed_at IS NOT NULL AND (t.due_at IS NULL OR t.closed_at <= t.due_at))::INTEGER
-    FROM tickets t JOIN sel USING (community_id)
-    WHERE (t.received_at >= $start AND t.received_at < least(
-              CASE WHEN day($start::DATE) = 1 THEN $start::DATE
-                   ELSE (date_trunc('month', $start::DATE) + INTERVAL 1 MONTH)::DATE END, $end::DATE + 1))
-       OR (t.received_at >= greatest($start::DATE,
-              CASE WHEN day($start::DATE) = 1 THEN $start::DATE
-                   ELSE (date_trunc('month', $start::DATE) + INTERVAL 1 MONTH)::DATE END,
-              CASE WHEN $end::DATE = last_day($end::DATE) THEN $end::DATE + 1
-                   ELSE date_trunc('month', $end::DATE)::DATE END)
-           AND t.received_at < $end + INTERVAL 1 DAY)
+    -- whole months from the rollup, partial edge months from the raw tickets (governance/rollups.py)
+    SELECT * FROM ticket_period_counts($province, $city, $district, $street, $community, $start, $end)
 ),
 agg AS (
     SELECT c.month,
