@@ -20,5 +20,8 @@ def test_bench_prints_every_section_for_every_page_and_selection(tmp_path, capsy
     pandas_rows = out.split("== pandas 对比 ==")[1].split("==")[0]
     assert "| 否" not in pandas_rows and "| 是" in pandas_rows
     assert "页面无异常：0 个异常" in out
+    # the import went through the importer: every row written, rollups current, nothing refused
+    assert "写入 5,000 件，汇总表与诉求表一致" in out and "导入被拒" not in out
+    assert "首次冷渲染中 SQL 占 s" in out
     targets = out.split("== 目标 ==")[1]
     assert targets.count("✓") + targets.count("✗") == 8
