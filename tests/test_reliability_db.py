@@ -208,3 +208,21 @@ def test_damage_found_by_a_query_is_a_database_error(tmp_path, demo_db_master):
             db.run_query(con, "tickets/monthly", SAMPLE)
     finally:
         con.close()
+
+
+def test_duckdb_memory_is_bounded_and_the_setting_is_checked(tmp_path, monkeypatch):
+    from tests import fixtures
+
+    path = fixtures.build(tmp_path / "m.duckdb")
+    con = db.connect(path)
+    assert con.execute("SELECT current_setting('memory_limit')").fetchone()[0] == "953.6 MiB"   # 1 GB default
+    con.close()
+    monkeypatch.setenv("GOVERNANCE_DUCKDB_MEMORY", "512MB")
+    con = db.connect(path, read_only=True)
+    assert con.execute("SELECT current_setting('memory_limit')").fetchone()[0] == "488.2 MiB"
+    con.close()
+    monkeypatch.setenv("GOVERNANCE_DUCKDB_MEMORY", "1GB'; DROP TABLE tickets; --")   # not a size: the default
+    con = db.connect(path)
+    assert con.execute("SELECT current_setting('memory_limit')").fetchone()[0] == "953.6 MiB"
+    assert con.execute("SELECT count(*) FROM tickets").fetchone()[0] > 0
+    con.close()
