@@ -11,6 +11,7 @@ from governance.labels import TABLE_LABELS
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 WHO = "数据管理页面"
 MAX_BATCHES_SHOWN = 50
+PREVIEW_ROWS = 20
 
 ui.frame_guard()
 st.title("数据管理")
@@ -70,6 +71,10 @@ if upload is not None:
                                            max_bytes=st.get_option("server.maxUploadSize") * 1024 * 1024)
             finally:
                 cur.close()
+        if report.rows is not None and len(report.rows) > PREVIEW_ROWS:
+            # the page shows a preview only, and 导入 reads the file again inside its transaction:
+            # keeping every parsed row in the session would hold a second copy during the import
+            report.rows = report.rows.head(PREVIEW_ROWS).copy()
         st.session_state["data_check"] = (check_key, report)
     report = st.session_state["data_check"][1]
 
@@ -88,9 +93,9 @@ if upload is not None:
     else:
         st.success(f"检查通过：共 {report.n_new + report.n_update:,} 行，将新增 {report.n_new:,} 行、"
                    f"更新 {report.n_update:,} 行。请核对下面的预览，确认后点击“导入”。", icon=":material/check_circle:")
-        st.dataframe(report.preview(20), hide_index=True, width="stretch", key="data_preview")
-        if report.n_new + report.n_update > 20:
-            st.caption("预览仅显示前 20 行。")
+        st.dataframe(report.preview(PREVIEW_ROWS), hide_index=True, width="stretch", key="data_preview")
+        if report.n_new + report.n_update > PREVIEW_ROWS:
+            st.caption(f"预览仅显示前 {PREVIEW_ROWS} 行。")
         if st.button("导入", type="primary", key="data_import", icon=":material/upload:"):
             with st.spinner("正在导入……"):
                 _, result = importer.import_file(con, table, data, upload.name, sheet=sheet, update=update, who=WHO)

@@ -215,14 +215,14 @@ def test_duckdb_memory_is_bounded_and_the_setting_is_checked(tmp_path, monkeypat
 
     path = fixtures.build(tmp_path / "m.duckdb")
     con = db.connect(path)
-    assert con.execute("SELECT current_setting('memory_limit')").fetchone()[0] == "953.6 MiB"   # 1 GB default
+    assert con.execute("SELECT current_setting('memory_limit')").fetchone()[0] == "488.2 MiB"   # 512 MB default
     con.close()
-    monkeypatch.setenv("GOVERNANCE_DUCKDB_MEMORY", "512MB")
+    monkeypatch.setenv("GOVERNANCE_DUCKDB_MEMORY", "1GB")
     con = db.connect(path, read_only=True)
-    assert con.execute("SELECT current_setting('memory_limit')").fetchone()[0] == "488.2 MiB"
+    assert con.execute("SELECT current_setting('memory_limit')").fetchone()[0] == "953.6 MiB"
     con.close()
     monkeypatch.setenv("GOVERNANCE_DUCKDB_MEMORY", "1GB'; DROP TABLE tickets; --")   # not a size: the default
     con = db.connect(path)
-    assert con.execute("SELECT current_setting('memory_limit')").fetchone()[0] == "953.6 MiB"
+    assert con.execute("SELECT current_setting('memory_limit')").fetchone()[0] == "488.2 MiB"
     assert con.execute("SELECT count(*) FROM tickets").fetchone()[0] > 0
     con.close()
