@@ -176,6 +176,22 @@ CREATE OR REPLACE MACRO selected_communities(p_province, p_city, p_district, p_s
       AND (p_district IS NULL OR district = p_district)
       AND (p_street IS NULL OR street = p_street)
       AND (p_community IS NULL OR community = p_community);
+
+-- The satisfaction level weights in force at d (T5, T9): one row, w1..w5 for 非常满意, 满意, 基本满意,
+-- 不满意, 非常不满意, each the value of its latest setting effective on or before d (0 when none).
+CREATE OR REPLACE MACRO satisfaction_weights(d) AS TABLE
+    WITH level_weights AS (
+        SELECT substr(key, length('satisfaction_weight_') + 1) AS level, arg_max(value, effective_from) AS w
+        FROM settings
+        WHERE key LIKE 'satisfaction_weight_%' AND effective_from <= d
+        GROUP BY key
+    )
+    SELECT coalesce(max(w) FILTER (WHERE level = '非常满意'), 0) AS w1,
+           coalesce(max(w) FILTER (WHERE level = '满意'), 0) AS w2,
+           coalesce(max(w) FILTER (WHERE level = '基本满意'), 0) AS w3,
+           coalesce(max(w) FILTER (WHERE level = '不满意'), 0) AS w4,
+           coalesce(max(w) FILTER (WHERE level = '非常不满意'), 0) AS w5
+    FROM level_weights;
 """
 
 # Tables that hold data rows with lineage, in dependency order (parents first).

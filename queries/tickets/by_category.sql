@@ -5,19 +5,8 @@
 -- Parameters: $province, $city, $district, $street, $community (NULL = all), $start, $end (DATE).
 -- Columns: category_l1, category_l2, category_l3, tickets, followups, contacted, solved,
 --   satisfied (weighted), closed
-WITH level_weights AS (
-    SELECT substr(key, length('satisfaction_weight_') + 1) AS level, arg_max(value, effective_from) AS w
-    FROM settings
-    WHERE key LIKE 'satisfaction_weight_%' AND effective_from <= $end
-    GROUP BY key
-),
-weights AS (
-    SELECT coalesce(max(w) FILTER (WHERE level = '非常满意'), 0) AS w1,
-           coalesce(max(w) FILTER (WHERE level = '满意'), 0) AS w2,
-           coalesce(max(w) FILTER (WHERE level = '基本满意'), 0) AS w3,
-           coalesce(max(w) FILTER (WHERE level = '不满意'), 0) AS w4,
-           coalesce(max(w) FILTER (WHERE level = '非常不满意'), 0) AS w5
-    FROM level_weights
+WITH weights AS (
+    SELECT * FROM satisfaction_weights($end)   -- in force at the period's end (governance/schema.py)
 ),
 period_counts AS (
     -- whole months from the rollup, partial edge months from the raw tickets (governance/rollups.py)

@@ -9,19 +9,9 @@ WITH months AS (
     SELECT m::DATE AS month, (m + INTERVAL 1 MONTH - INTERVAL 1 DAY)::DATE AS month_end
     FROM range(date_trunc('month', $start::DATE), $end::DATE + INTERVAL 1 DAY, INTERVAL 1 MONTH) r(m)
 ),
-level_weights AS (
-    SELECT m.month, substr(s.key, length('satisfaction_weight_') + 1) AS level,
-           arg_max(s.value, s.effective_from) AS w
-    FROM months m JOIN settings s ON s.key LIKE 'satisfaction_weight_%' AND s.effective_from <= m.month_end
-    GROUP BY m.month, s.key
-),
 weights AS (
-    SELECT month, coalesce(max(w) FILTER (WHERE level = '非常满意'), 0) AS w1,
-           coalesce(max(w) FILTER (WHERE level = '满意'), 0) AS w2,
-           coalesce(max(w) FILTER (WHERE level = '基本满意'), 0) AS w3,
-           coalesce(max(w) FILTER (WHERE level = '不满意'), 0) AS w4,
-           coalesce(max(w) FILTER (WHERE level = '非常不满意'), 0) AS w5
-    FROM level_weights GROUP BY month
+    -- each month's weights: those in force at its last day (governance/schema.py)
+    SELECT m.month, w.* FROM months m, LATERAL (SELECT * FROM satisfaction_weights(m.month_end)) w
 ),
 period_counts AS (
     -- whole months from the rollup, partial edge months from the raw tickets (governance/rollups.py)

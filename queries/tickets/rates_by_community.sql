@@ -8,19 +8,8 @@
 WITH sel AS (
     SELECT * FROM selected_communities($province, $city, $district, $street, $community)
 ),
-level_weights AS (
-    SELECT substr(key, length('satisfaction_weight_') + 1) AS level, arg_max(value, effective_from) AS w
-    FROM settings
-    WHERE key LIKE 'satisfaction_weight_%' AND effective_from <= $end
-    GROUP BY key
-),
 weights AS (
-    SELECT coalesce(max(w) FILTER (WHERE level = '非常满意'), 0) AS w1,
-           coalesce(max(w) FILTER (WHERE level = '满意'), 0) AS w2,
-           coalesce(max(w) FILTER (WHERE level = '基本满意'), 0) AS w3,
-           coalesce(max(w) FILTER (WHERE level = '不满意'), 0) AS w4,
-           coalesce(max(w) FILTER (WHERE level = '非常不满意'), 0) AS w5
-    FROM level_weights
+    SELECT * FROM satisfaction_weights($end)   -- in force at the period's end (governance/schema.py)
 ),
 period_counts AS (
     -- whole months from the rollup, partial edge months from the raw tickets (governance/rollups.py)
