@@ -157,13 +157,15 @@ def run_query(con, name: str, params: dict | None = None, max_rows: int = MAX_RO
 
     Parameters the query does not use are ignored (DuckDB refuses extra ones); a missing one
     is an error. At most `max_rows` rows come back; `df.attrs['capped']` says if more existed.
+    A query that names `$max_rows` gets it bound here (e.g. `LIMIT $max_rows + 1`, so it does the
+    work for the rows returned only and the cap is still seen).
     With `version`, the query runs in one read transaction that first checks the data version,
     so its result belongs to exactly that version (DataChanged otherwise). A query running
     longer than `timeout` seconds is interrupted (QueryTimeout).
     """
     sql = load_sql(name)
     wanted = sql_params(sql)
-    params = params or {}
+    params = {**(params or {}), "max_rows": max_rows} if "max_rows" in wanted else (params or {})
     missing = wanted - params.keys()
     if missing:
         raise KeyError(f"query {name} needs parameters {sorted(missing)}")

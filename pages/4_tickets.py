@@ -152,8 +152,7 @@ st.caption("从解剖一个问题，到解决一类问题：同一小区反复�
            "以及有日期的做法之后该类诉求是否减少。每一类都可下载其诉求清单（CSV），交给负责整改的团队。")
 
 st.subheader("反复出现：同一小区、同一类别 90 天内再次出现")
-RECURRING_ROWS = 200  # the worst pairs shown; the query reads details for these only
-recurring = runtime.query("tickets/recurring_pairs", {**now_p, "limit": RECURRING_ROWS}, max_rows=RECURRING_ROWS)
+recurring = runtime.query("tickets/recurring_pairs", now_p, max_rows=200)   # reads details for these 200 only
 if recurring.empty:
     ui.empty_state("所选范围和期间内没有 90 天内重复出现的同类诉求。")
 else:

@@ -62,7 +62,7 @@ PERIOD = {"start": dt.date(2023, 6, 1), "end": D, "as_of": D}
 ALL = {"province": None, "city": None, "district": None, "street": None, "community": None}
 # A value for every $parameter any query in queries/ uses, so meta-tests can run them all.
 QUERY_PARAMS = {
-    **ALL, **PERIOD, "search": "", "limit": 50, "months": 6, "k": 5, "category": None, "window_days": 90,
+    **ALL, **PERIOD, "search": "", "months": 6, "k": 5, "category": None, "window_days": 90,
     "min_communities": 2, "compound_id": None, "community_id": 1, "active_only": False, "org_id": 401,
     "min_members": 3, "committee_from": 7, "general_over": 50, "committee_over": 100,
     "category_l1": "物业管理", "category_l2": "设施维修", "category_l3": "下水道堵塞",

@@ -42,15 +42,14 @@ def assert_same_answers(con):
     checked = 0
     for sel in selections(con):
         for start, end in PERIODS:
-            p = {**sel, "start": start, "end": end, "as_of": end, "min_communities": 2, "top": 10,
-                 "limit": db.MAX_ROWS}
+            p = {**sel, "start": start, "end": end, "as_of": end, "min_communities": 2, "top": 10}
             for q in QUERIES:
                 raw_sql = (RAW / f"{q}.sql").read_text(encoding="utf-8")
                 rel = con.execute(raw_sql, {k: p[k] for k in db.sql_params(raw_sql)})
                 rows = rel.fetchall()  # built the way db.run_query builds its frames
                 want = pd.DataFrame.from_records(rows, columns=[d[0] for d in rel.description])
                 # through the runner, as pages see it: recurring_pairs reads details for the worst
-                # $limit + 1 pairs only, so the first MAX_ROWS rows and the cap flag must agree
+                # max_rows + 1 pairs only, so the first MAX_ROWS rows and the cap flag must agree
                 got = db.run_query(con, f"tickets/{q}", p)
                 assert got.attrs["capped"] == (len(want) > db.MAX_ROWS), q
                 want = want.iloc[:db.MAX_ROWS]
@@ -58,7 +57,7 @@ def assert_same_answers(con):
                                               check_dtype=False, rtol=1e-12, obj=f"{q} {sel} {start}..{end}")
                 checked += 1
             # the tickets page shows the worst few pairs only: the same first rows, and the cap flag
-            few = db.run_query(con, "tickets/recurring_pairs", {**p, "limit": 3}, max_rows=3)
+            few = db.run_query(con, "tickets/recurring_pairs", p, max_rows=3)
             raw_sql = (RAW / "recurring_pairs.sql").read_text(encoding="utf-8")
             ref = con.execute(raw_sql, {k: p[k] for k in db.sql_params(raw_sql)})
             ref_rows = ref.fetchall()

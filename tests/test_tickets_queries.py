@@ -157,7 +157,7 @@ def test_backlog_depends_on_the_as_of_date(con):
 
 
 def test_recurring_pairs_worst_first_with_dates(con):
-    df = run(con, "tickets/recurring_pairs", limit=50)
+    df = run(con, "tickets/recurring_pairs")
     got = [(r.compound, r.category_l3, r.tickets, r.repeats) for r in df.itertuples()]
     # 戊一 NOISE 10 tickets / 9 repeats; 甲一 sewer T1, T2, T4 all repeat; 戊一 LAMP E02 at day 90.
     # 戊二 LAMP (E04 at day 91) and 戊二 GARB (E31 alone) have no repeat and are not listed.
@@ -169,16 +169,16 @@ def test_recurring_pairs_worst_first_with_dates(con):
 
 
 def test_recurring_pairs_limit_keeps_the_worst_and_flags_the_cap(con):
-    # the page shows the worst $limit pairs; the query reads one more so the runner knows it capped
-    two = db.run_query(con, "tickets/recurring_pairs", {**ALL, **PERIOD, "limit": 2}, max_rows=2)
+    # the page shows the worst max_rows pairs; the query reads one more so the runner knows it capped
+    two = db.run_query(con, "tickets/recurring_pairs", {**ALL, **PERIOD}, max_rows=2)
     assert [(r.compound, r.category_l3) for r in two.itertuples()] == [("戊一小区", "装修噪声"), ("甲一小区", "下水道堵塞")]
     assert two.attrs["capped"]
-    three = db.run_query(con, "tickets/recurring_pairs", {**ALL, **PERIOD, "limit": 3}, max_rows=3)
+    three = db.run_query(con, "tickets/recurring_pairs", {**ALL, **PERIOD}, max_rows=3)
     assert len(three) == 3 and not three.attrs["capped"]
 
 
 def test_ninety_day_window_edges(con):
-    lamp = run(con, "tickets/recurring_pairs", community="戊社区", limit=50)
+    lamp = run(con, "tickets/recurring_pairs", community="戊社区")
     lamp = lamp[lamp["category_l3"] == "路灯不亮"]
     assert lamp["compound"].tolist() == ["戊一小区"]   # day 90 counts; 戊二's day 91 does not
 

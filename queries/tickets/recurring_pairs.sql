@@ -2,11 +2,11 @@
 -- the tickets received in [$start, $end], worst first. A ticket repeats when the previous ticket
 -- of the same category (category_l1/l2/l3) in the same compound was received at most 90 calendar
 -- days before it (day 90 counts, day 91 does not; the look-back reaches before $start).
--- At most the worst $limit + 1 pairs: pass the number of rows the caller shows (and the same
--- max_rows to governance.db.run_query), so the runner still sees whether the list was capped and the
--- details below are read for those pairs only.
+-- At most the worst $max_rows + 1 pairs ($max_rows is bound by governance.db.run_query: the rows
+-- the caller asked for), so the runner still sees whether the list was capped and the details below
+-- are read for those pairs only.
 -- Parameters: $province, $city, $district, $street, $community (NULL = all), $start, $end (DATE),
---   $limit (INTEGER).
+--   $max_rows (bound by the runner).
 -- Columns: community_id, street, community, compound_id, compound, category_l1, category_l2,
 --   category_l3, tickets (in the period), repeats, first_received, last_received (DATE),
 --   recent_dates (text: the latest up to 8 received dates, newest first), open_now (not closed by $end)
@@ -27,7 +27,7 @@ counted AS (
     HAVING count(*) FILTER (WHERE r.repeat) > 0
 ),
 ranked AS (
-    -- the worst $limit + 1 pairs: one more than the caller shows, so the runner still sees that the
+    -- the worst $max_rows + 1 pairs: one more than the caller shows, so the runner still sees that the
     -- list was capped; the details below are read for these only
     SELECT k.*, sel.street, sel.community, c.compound, g.category_l1, g.category_l2, g.category_l3
     FROM counted k
@@ -35,7 +35,7 @@ ranked AS (
     JOIN compounds c USING (compound_id)
     JOIN ticket_categories g USING (cat_id)
     ORDER BY k.repeats DESC, k.tickets DESC, k.last_received DESC, sel.community, c.compound, g.category_l3
-    LIMIT $limit + 1
+    LIMIT $max_rows + 1
 ),
 details AS (
     SELECT r.compound_id, r.cat_id,
