@@ -12,7 +12,9 @@ Not a test: a small run of it is (tests/test_scale_bench.py).
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import os
 import platform
 import shutil
@@ -401,7 +403,8 @@ def import_bench(path: Path, rows: int) -> dict:
     """Import a CSV of `rows` new tickets into a copy of the database through the importer, as
     `python -m governance import FILE --table tickets` does: read and check every row, write one
     batch in one transaction, rebuild the rollups inside it. Times the file's making separately."""
-    from governance import demo, importer
+    from governance import importer
+    from governance.load import ticket_rows
 
     tmpdir = tempfile.mkdtemp(prefix="bench-import-", dir=path.parent)
     copy = Path(tmpdir) / "copy.duckdb"
@@ -409,32 +412,9 @@ def import_bench(path: Path, rows: int) -> dict:
         shutil.copy(path, copy)
         con = db.connect(copy)
         t = time.perf_counter()
-        places = con.execute(
-            "SELECT c.street, c.community, p.compound FROM compounds p JOIN communities c USING (community_id) "
-            "USING SAMPLE 2000 ROWS (reservoir, 1)").df()
-        last = con.execute("SELECT max(received_at) FROM tickets").fetchone()[0] or dt.datetime(2023, 8, 31)
-        rng = np.random.default_rng(1)
-        pick = rng.integers(0, len(places), rows)
-        cat = rng.integers(0, len(demo.CATEGORIES), rows)
-        received = np.datetime64(last, "s") - rng.integers(0, 30 * 86400, rows).astype("timedelta64[s]")
-        closed = received + rng.integers(3600, 20 * 86400, rows).astype("timedelta64[s]")
-        followed = rng.random(rows) < 0.8
-        frame = pd.DataFrame({
-            "诉求编号": [f"IMP{i:09d}" for i in range(rows)],
-            "街道": places["street"].to_numpy()[pick], "社区": places["community"].to_numpy()[pick],
-            "小区": places["compound"].to_numpy()[pick],
-            "一级分类": np.array([c[0] for c in demo.CATEGORIES], dtype=object)[cat],
-            "二级分类": np.array([c[1] for c in demo.CATEGORIES], dtype=object)[cat],
-            "三级分类": np.array([c[2] for c in demo.CATEGORIES], dtype=object)[cat],
-            "渠道": "12345热线",
-            "受理时间": pd.Series(received).dt.strftime("%Y-%m-%d %H:%M"),
-            "办结时间": pd.Series(closed).dt.strftime("%Y-%m-%d %H:%M"),
-            "回访联系上": np.where(followed, "是", ""),
-            "是否解决": np.where(followed, np.where(rng.random(rows) < 0.85, "是", "否"), ""),
-            "满意度": np.where(followed, np.array(["非常满意", "满意", "基本满意", "不满意", "非常不满意"])[
-                rng.integers(0, 5, rows)], ""),
-        })
-        data = frame.to_csv(index=False).encode("utf-8")
+        out = io.StringIO()   # the load test's hotline-style ticket file (governance/load.py)
+        csv.writer(out).writerows(ticket_rows(con, rows, prefix="IMP"))
+        data = out.getvalue().encode("utf-8")
         make_s = time.perf_counter() - t
         before = con.execute("SELECT count(*) FROM tickets").fetchone()[0]
         t = time.perf_counter()
