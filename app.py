@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from governance import db, filters, runtime
+from governance import db, filters, runtime, signin
 from governance.navigation import NEEDS_NO_DATA, existing_pages
-from governance.labels import TABLE_LABELS
+from governance.labels import TABLE_LABELS, md_escape
 
 st.set_page_config(page_title="社区治理指标看板", page_icon="🏘️", layout="wide")
 
@@ -16,26 +16,32 @@ def _home():
     st.switch_page(pages["overview"], query_params=st.query_params.to_dict())
 
 
+# Before sign-in the page list stays hidden: the sign-in screen shows no data and no navigation.
 page = st.navigation([st.Page(_home, title="总览", url_path="home", default=True, visibility="hidden"),
-                      *pages.values()])
+                      *pages.values()], position="sidebar" if signin.may_show_navigation() else "hidden")
 
-st.sidebar.markdown("### 社区治理指标看板")
 try:
-    runtime.begin_run()
+    con = runtime.begin_run()
 except db.DatabaseError as exc:
     st.error(str(exc))
     st.stop()
+actor = signin.gate(con)   # 登录 / 未授权 screens stop the run here; every query below is in actor's scope
 
+st.sidebar.markdown("### 社区治理指标看板")
+signin.sidebar_account(actor)
 communities = runtime.query("common/communities", max_rows=db.SUM_ROWS)
 data_range = runtime.query("common/data_range")
 first, last = data_range.iloc[0]["first_month"], data_range.iloc[0]["last_month"]
 if communities.empty or first is None or first != first:
     st.session_state["selection"] = None
     if page.url_path not in NEEDS_NO_DATA:
-        st.info("数据库中还没有社区数据。请到“数据管理”页面导入本街道的数据，或用 `python -m governance demo` 生成演示数据。")
+        if actor.scope.is_all:
+            st.info("数据库中还没有社区数据。请到“数据管理”页面导入本街道的数据，或用 `python -m governance demo` 生成演示数据。")
+        else:
+            st.info(f"您的范围（{md_escape(actor.scope.label())}）内还没有社区数据。")
         st.stop()
 else:
-    selection = filters.sidebar(communities, first, last)
+    selection = filters.sidebar(communities, first, last, scope=actor.scope)
     st.session_state["selection"] = selection
     for notice in selection.notices:
         st.warning(notice, icon=":material/warning:")

@@ -30,6 +30,7 @@ import pandas as pd
 from governance import db
 from governance.navigation import existing_pages
 from governance.province import PROVINCE, peak_rss_mb
+from governance.access import ALL_SCOPE
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -204,7 +205,7 @@ def run_bench(path: Path | str, repeat: int = 20, renders: int = 3, import_rows:
             raw = []
             for _ in range(repeat):
                 t = time.perf_counter()
-                df = db.run_query(con, name, params, max_rows=max_rows)
+                df = db.run_query(con, name, params, max_rows=max_rows, scope=ALL_SCOPE)
                 raw.append(time.perf_counter() - t)
             runtime.query(name, params, max_rows=max_rows)
             cached = []
@@ -386,7 +387,7 @@ def pandas_baseline(con, sels: dict, period: dict, repeat: int = 5) -> dict:
                 pd_res = fn(region)
                 pd_times.append(time.perf_counter() - t)
                 t = time.perf_counter()
-                sql_res = db.run_query(con, query, p)
+                sql_res = db.run_query(con, query, p, scope=ALL_SCOPE)
                 sql_times.append(time.perf_counter() - t)
                 runtime.query(query, p)
                 t = time.perf_counter()

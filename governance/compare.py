@@ -96,10 +96,12 @@ def display_names(communities: pd.DataFrame) -> pd.Series:
                      index=communities.index)
 
 
-def parse_communities(raw: str | None, communities: pd.DataFrame) -> tuple[list[int], list[str]]:
+def parse_communities(raw: str | None, communities: pd.DataFrame,
+                      scope_label: str | None = None) -> tuple[list[int], list[str]]:
     """community_ids named in `communities=` (comma-separated names, `街道/社区` where ambiguous),
     in the order given, without repeats, at most MAX_COMMUNITIES; plus notices in Chinese for what
-    was left out. URL text is only compared with known names."""
+    was left out. URL text is only compared with known names: those inside the user's scope
+    (`scope_label` names it when the user does not see everything)."""
     ids: list[int] = []
     notices: list[str] = []
     if not raw:
@@ -118,7 +120,8 @@ def parse_communities(raw: str | None, communities: pd.DataFrame) -> tuple[list[
         else:
             match = communities[communities["community"] == token]
         if match.empty:
-            notices.append(f"链接中的社区“{short}”不存在，已忽略。")
+            notices.append(f"链接中的社区“{short}”不存在，已忽略。" if scope_label is None else
+                           f"链接中的社区“{short}”不在您的查看范围（{md_escape(scope_label)}）内，已忽略。")
             continue
         if len(match) > 1:
             streets = "、".join(md_escape(s) for s in sorted(match["street"].unique()))

@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from governance.access import Scope, set_scope
 from governance.schema import SCHEMA_VERSION, create_schema, is_complete
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -105,6 +106,9 @@ def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnect
                 f"数据库文件 {path} 的结构版本为 {found}，本程序需要版本 {SCHEMA_VERSION}；"
                 "为避免误读，未打开该文件。"
             )
+        if read_only and not is_complete(con):
+            raise DatabaseError(f"数据库文件 {path} 由较早版本的程序写出，缺少权限范围等结构；请先用本程序以可写方式打开一次"
+                                "（例如运行 python -m governance users list --db 路径），未做任何修改。")
         if not read_only:
             from governance.rollups import ensure_fresh
 
@@ -152,8 +156,11 @@ def sql_params(sql: str) -> set[str]:
 
 
 def run_query(con, name: str, params: dict | None = None, max_rows: int = MAX_ROWS,
-              version: str | None = None, timeout: float | None = None) -> pd.DataFrame:
-    """Run queries/<name>.sql on its own cursor with the parameters it names.
+              version: str | None = None, timeout: float | None = None, *, scope: Scope) -> pd.DataFrame:
+    """Run queries/<name>.sql on its own cursor with the parameters it names, inside `scope`.
+
+    `scope` is whose data this is (governance/access.py): it is set on the cursor, and the schema's
+    `selected_communities(...)` keeps only communities inside it; there is no default.
 
     Parameters the query does not use are ignored (DuckDB refuses extra ones); a missing one
     is an error. At most `max_rows` rows come back; `df.attrs['capped']` says if more existed.
@@ -174,6 +181,7 @@ def run_query(con, name: str, params: dict | None = None, max_rows: int = MAX_RO
     cur = con.cursor()
     timer = threading.Timer(limit, cur.interrupt)
     try:
+        set_scope(cur, scope)
         if version is not None:
             cur.execute("BEGIN TRANSACTION")
             found = cur.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchone()[0]

@@ -24,7 +24,8 @@ def _frozen(params: dict | None) -> tuple:
 
 
 @st.cache_data(show_spinner=False, max_entries=1000)
-def _compute(fn_key: str, path_str: str, version: str, queries: tuple, args: tuple):
+def _compute(fn_key: str, path_str: str, version: str, scope_key: str, queries: tuple, args: tuple):
+    # scope_key: the frames below are read in the asking user's scope, so it is part of the key
     frames = [runtime.query(name, dict(params), max_rows=max_rows) for name, params, max_rows in queries]
     return _FUNCS[fn_key](*frames, *args)
 
@@ -42,7 +43,7 @@ def compute(fn: Callable, *queries: tuple, args: tuple = ()):
         raise ValueError(f"compute() needs a named module-level function, not {key}")
     _FUNCS[key] = fn
     con = runtime.connection()
-    return _compute(key, str(db.db_path().resolve()), db.data_version(con), tuple(queries), tuple(args))
+    return _compute(key, str(db.db_path().resolve()), db.data_version(con), runtime.scope_key(), tuple(queries), tuple(args))
 
 
 def figure(fn: Callable, *queries: tuple, args: tuple = ()):
@@ -57,5 +58,6 @@ def figure(fn: Callable, *queries: tuple, args: tuple = ()):
     _FUNCS[key] = fn
     _FUNCS["figure:" + key] = lambda *a: _FUNCS[key](*a).to_dict()
     con = runtime.connection()
-    d = _compute("figure:" + key, str(db.db_path().resolve()), db.data_version(con), tuple(queries), tuple(args))
+    d = _compute("figure:" + key, str(db.db_path().resolve()), db.data_version(con), runtime.scope_key(),
+                 tuple(queries), tuple(args))
     return go.Figure(d, _validate=False)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from governance.access import ALL_SCOPE, Scope
 from governance.labels import ALL, LEVEL_LABELS, LEVELS, md_escape
 from governance.periods import Period, add_months, fmt_month, parse_month
 
@@ -58,11 +59,15 @@ def _clean(value) -> str | None:
     return value or None
 
 
-def resolve(raw: dict, communities: pd.DataFrame, first_month: dt.date, last_month: dt.date) -> Selection:
+def resolve(raw: dict, communities: pd.DataFrame, first_month: dt.date, last_month: dt.date,
+            scope: Scope = ALL_SCOPE) -> Selection:
     """Validate URL parameters against the known communities and months.
 
-    Unknown or malformed values fall back to defaults with a Chinese notice; a community
-    name alone fills in its province, city, district and street when it is unambiguous.
+    `communities` are those inside the user's `scope` (the query reads them through the scope), so
+    a value outside the scope is unknown here and falls back to the scope's communities, with a
+    notice that names the scope. Unknown or malformed values fall back to defaults with a Chinese
+    notice; a community name alone fills in its province, city, district and street when it is
+    unambiguous.
     """
     notices: list[str] = []
     for key in PARAM_KEYS:
@@ -83,7 +88,11 @@ def resolve(raw: dict, communities: pd.DataFrame, first_month: dt.date, last_mon
             continue
         matched = rows[rows[level] == v]
         if matched.empty:
-            notices.append(f"链接中的{LEVEL_LABELS[level]}“{md_escape(v[:40])}”在所选范围内不存在，已显示{ALL}。")
+            if scope.is_all:
+                notices.append(f"链接中的{LEVEL_LABELS[level]}“{md_escape(v[:40])}”在所选范围内不存在，已显示{ALL}。")
+            else:
+                notices.append(f"链接中的{LEVEL_LABELS[level]}“{md_escape(v[:40])}”不在您的查看范围"
+                               f"（{md_escape(scope.label())}）内，只显示范围内的社区。")
             values[level] = None
             continue
         values[level] = v
@@ -127,14 +136,15 @@ def options_for(communities: pd.DataFrame, level: str, chosen: dict) -> list[str
     return sorted(rows[level].dropna().unique().tolist())
 
 
-def sidebar(communities: pd.DataFrame, first_month: dt.date, last_month: dt.date) -> Selection:
+def sidebar(communities: pd.DataFrame, first_month: dt.date, last_month: dt.date,
+            scope: Scope = ALL_SCOPE) -> Selection:
     """Draw the shared filters in the sidebar and keep the URL in step with them."""
     import streamlit as st
 
     state = st.session_state
     if "_filters_ready" not in state:
         raw = {k: st.query_params.get_all(k) for k in PARAM_KEYS if k in st.query_params}
-        initial = resolve(raw, communities, first_month, last_month)
+        initial = resolve(raw, communities, first_month, last_month, scope=scope)
         for level in LEVELS:
             state[f"f_{level}"] = getattr(initial, level) or ALL
         state["f_from"], state["f_to"] = initial.period.first, initial.period.last

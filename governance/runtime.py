@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from governance import db
+from governance.access import Scope
 from governance.demo import build_demo_database
 
 
@@ -43,11 +44,13 @@ def begin_run():
 
 
 @st.cache_data(show_spinner=False, max_entries=2000)
-def _cached(key: str, _path_str: str, _version: str, _name: str, _params: tuple, _max_rows: int) -> pd.DataFrame:
-    # Streamlit hashes only `key`, which spells out every other argument (see query()): hashing
-    # one short string instead of five values makes a cache hit about twice as cheap
+def _cached(key: str, _path_str: str, _version: str, _name: str, _params: tuple, _max_rows: int,
+            _scope: Scope) -> pd.DataFrame:
+    # Streamlit hashes only `key`, which spells out every other argument (see query()), the scope
+    # included, so one user's results are never served to another scope: hashing one short string
+    # instead of six values makes a cache hit about twice as cheap
     con = _open(_path_str)
-    return db.run_query(con, _name, dict(_params), max_rows=_max_rows, version=_version)
+    return db.run_query(con, _name, dict(_params), max_rows=_max_rows, version=_version, scope=_scope)
 
 
 def _freeze(value):
@@ -56,15 +59,30 @@ def _freeze(value):
     return value
 
 
+def actor():
+    """Who is asking in this run; a run that app.py's sign-in gate did not let through reads nothing."""
+    who = st.session_state.get("_actor")
+    if who is None:
+        st.stop()
+    return who
+
+
+def scope_key() -> str:
+    """The asking user's scope, for cache keys of anything derived from query results."""
+    return actor().scope.key()
+
+
 def query(name: str, params: dict | None = None, max_rows: int = db.MAX_ROWS) -> pd.DataFrame:
     """Run queries/<name>.sql with bound parameters, cached until the data changes."""
+    scope = actor().scope
     con = connection()
     path_str = str(db.db_path().resolve())
     frozen = tuple(sorted((k, _freeze(v)) for k, v in (params or {}).items()))
     version = st.session_state.get("_data_version") or db.data_version(con)
     try:
-        key = repr((path_str, version, name, frozen, max_rows))  # dates, numbers, text, None: exact reprs
-        return _cached(key, path_str, version, name, frozen, max_rows)
+        # dates, numbers, text, None: exact reprs
+        key = repr((path_str, version, name, frozen, max_rows, scope.key()))
+        return _cached(key, path_str, version, name, frozen, max_rows, scope)
     except db.DataChanged:
         st.rerun()  # an import committed during this run: draw the page again on the new data
     except db.DatabaseError as exc:  # too slow, or a damaged file: a notice instead of a traceback

@@ -6,6 +6,9 @@ source, named in `source_note`), 'simulated' (demonstration data) or 'import' (t
 """
 
 SCHEMA_VERSION = 1
+# Additive changes within version 1 (new tables, new macro bodies) are applied on a write-mode
+# open when a database's `meta.schema_revision` is older; a read-only open of such a file is refused.
+SCHEMA_REVISION = 2
 
 LINEAGE = """
     source      VARCHAR NOT NULL DEFAULT 'simulated'
@@ -168,14 +171,59 @@ CREATE TABLE IF NOT EXISTS settings (
 CREATE OR REPLACE MACRO in_force(established, dissolved, d) AS
     established <= d AND (dissolved IS NULL OR dissolved > d);
 
--- The communities a page's filters select; NULL for a level means "all".
+-- 用户: who may sign in, with a role and a scope (a region prefix; NULL for a level means any).
+CREATE TABLE IF NOT EXISTS users (
+    email           VARCHAR PRIMARY KEY,
+    name            VARCHAR,
+    role            VARCHAR NOT NULL CHECK (role IN ('viewer', 'editor', 'admin')),
+    scope_province  VARCHAR,
+    scope_city      VARCHAR,
+    scope_district  VARCHAR,
+    scope_street    VARCHAR,
+    scope_community VARCHAR,
+    created_at      TIMESTAMP NOT NULL,
+    created_by      VARCHAR
+);
+
+-- Who did what and when: imports, undos, demo removal, user changes (email, or the OS user).
+CREATE SEQUENCE IF NOT EXISTS audit_seq;
+CREATE TABLE IF NOT EXISTS audit_log (
+    event_id INTEGER PRIMARY KEY DEFAULT nextval('audit_seq'),
+    happened_at TIMESTAMP NOT NULL,
+    actor    VARCHAR NOT NULL,
+    action   VARCHAR NOT NULL,
+    target   VARCHAR,
+    detail   VARCHAR
+);
+
+-- The communities each import batch wrote rows for: whether a batch lies inside a scope.
+CREATE TABLE IF NOT EXISTS batch_communities (
+    batch_id     INTEGER NOT NULL,
+    community_id INTEGER NOT NULL,
+    PRIMARY KEY (batch_id, community_id)
+);
+
+-- The one scope rule: the signed-in user's scope is a STRUCT variable set on every query's cursor
+-- by the query runner (governance/access.py: set_scope); each level NULL means any. A cursor on
+-- which no scope was set sees no community at all.
+CREATE OR REPLACE MACRO in_scope(c_province, c_city, c_district, c_street, c_community) AS
+    getvariable('scope') IS NOT NULL
+    AND (getvariable('scope').province IS NULL OR c_province = getvariable('scope').province)
+    AND (getvariable('scope').city IS NULL OR c_city = getvariable('scope').city)
+    AND (getvariable('scope').district IS NULL OR c_district = getvariable('scope').district)
+    AND (getvariable('scope').street IS NULL OR c_street = getvariable('scope').street)
+    AND (getvariable('scope').community IS NULL OR c_community = getvariable('scope').community);
+
+-- The communities a page's filters select, inside the user's scope; NULL for a level means "all".
+-- Every query reads communities through this macro (tests/test_access_queries.py checks it).
 CREATE OR REPLACE MACRO selected_communities(p_province, p_city, p_district, p_street, p_community) AS TABLE
     SELECT * FROM communities
     WHERE (p_province IS NULL OR province = p_province)
       AND (p_city IS NULL OR city = p_city)
       AND (p_district IS NULL OR district = p_district)
       AND (p_street IS NULL OR street = p_street)
-      AND (p_community IS NULL OR community = p_community);
+      AND (p_community IS NULL OR community = p_community)
+      AND in_scope(province, city, district, street, community);
 
 -- The satisfaction level weights in force at d (T5, T9): one row, w1..w5 for 非常满意, 满意, 基本满意,
 -- 不满意, 非常不满意, each the value of its latest setting effective on or before d (0 when none).
@@ -219,6 +267,8 @@ def create_schema(con) -> None:
         [str(SCHEMA_VERSION)],
     )
     con.execute("INSERT INTO meta VALUES ('data_version', '0') ON CONFLICT (key) DO NOTHING")
+    con.execute("INSERT INTO meta VALUES ('schema_revision', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [str(SCHEMA_REVISION)])
 
 
 def is_complete(con) -> bool:
@@ -231,7 +281,10 @@ def is_complete(con) -> bool:
     have_macros = {r[0] for r in con.execute(
         "SELECT DISTINCT function_name FROM duckdb_functions() WHERE function_type IN ('macro', 'table_macro')"
     ).fetchall()}
-    return tables <= have_tables and macros <= have_macros
+    if not (tables <= have_tables and macros <= have_macros):
+        return False
+    revision = con.execute("SELECT value FROM meta WHERE key = 'schema_revision'").fetchone()
+    return revision is not None and int(revision[0]) >= SCHEMA_REVISION
 
 
 def bump_data_version(con) -> None:

@@ -20,7 +20,9 @@ sel = ui.selection()
 state = st.session_state
 params = {**{k: None for k in LEVELS}, **sel.period.params()}  # all communities: not the street filter
 
-communities = runtime.query("common/communities", max_rows=db.SUM_ROWS)
+communities = runtime.query("common/communities", max_rows=db.SUM_ROWS)   # inside the user's scope
+scope = runtime.actor().scope
+scope_label = None if scope.is_all else scope.label()
 features = runtime.query("compare/peer_features", max_rows=db.SUM_ROWS)
 ids_known = set(communities["community_id"].astype(int))
 label_of = dict(zip(communities["community_id"], communities["community"] + " · " + communities["street"]))
@@ -28,7 +30,7 @@ label_of = dict(zip(communities["community_id"], communities["community"] + " ·
 # ------------------------------------------------------------------ URL ⇄ state
 raw = st.query_params.get("communities")
 if raw is not None and state.get("_cmp_url") != raw:
-    state["cmp_ids"], state["_cmp_notices"] = cmp.parse_communities(raw, communities)
+    state["cmp_ids"], state["_cmp_notices"] = cmp.parse_communities(raw, communities, scope_label)
     state["_cmp_url"] = raw
 # widget state is dropped while a widget is hidden (培训模式): the chosen values live on in _cmp_*
 state["cmp_ids"] = [i for i in state.get("cmp_ids", state.get("_cmp_chosen", [])) if i in ids_known]
@@ -213,7 +215,7 @@ if not present:
         "table_note": table_note,
     }
     base = "社区对比_" + "_".join(names[c].replace("/", "-") for c in chosen)[:60]
-    inputs = (db.data_version(runtime.connection()), tuple(chosen), k, sel.period.label())
+    inputs = (db.data_version(runtime.connection()), runtime.scope_key(), tuple(chosen), k, sel.period.label())
 
     @st.cache_data(show_spinner=False, max_entries=8)
     def excel_file(key, flat, practice_view, meta):

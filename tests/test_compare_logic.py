@@ -11,6 +11,7 @@ from governance import compare as cmp
 from governance import db, metrics
 from governance.labels import md_escape
 from tests.fixtures import ALL, PERIOD
+from governance.access import ALL_SCOPE
 
 
 # ---------------------------------------------------------------- ranks and percentiles
@@ -122,7 +123,7 @@ def test_parse_keeps_at_most_eight():
 @pytest.fixture
 def fixture_values(fixture_con):
     p = {**ALL, **PERIOD}
-    q = lambda name: db.run_query(fixture_con, name, p)
+    q = lambda name: db.run_query(fixture_con, name, p, scope=ALL_SCOPE)
     weights = metrics.score_weights(q("settings/in_force"))
     return cmp.community_values(q("coverage/coverage_by_community"), q("organizations/orgs_by_community"),
                                 q("tickets/rates_by_community"), q("compare/durations_by_community"), weights)

@@ -8,10 +8,11 @@ import pytest
 from governance import db
 from tests import fixtures
 from tests.fixtures import PERIOD
+from governance.access import ALL_SCOPE
 
 
 def test_durations_by_community(fixture_con):
-    d = db.run_query(fixture_con, "compare/durations_by_community", PERIOD).set_index("community_id")
+    d = db.run_query(fixture_con, "compare/durations_by_community", PERIOD, scope=ALL_SCOPE).set_index("community_id")
     # 甲社区, received in the period and closed: T1 3 days, T2 20 days, T4 1 day, T6 30 min = 1/48 day
     # (T3 open, T5 received before the period) -> sorted 0.0208, 1, 3, 20
     # median = (1 + 3) / 2 = 2.0; P90 (continuous) at position 0.9 × 3 = 2.7 -> 3 + 0.7 × (20 − 3) = 14.9
@@ -26,8 +27,8 @@ def test_durations_by_community(fixture_con):
 
 def test_durations_match_the_tickets_page_summary(fixture_con):
     # the same rule as tickets/summary, which gives the selection-wide row
-    one = db.run_query(fixture_con, "tickets/summary", {**fixtures.ALL, "community": "甲社区", **PERIOD}).iloc[0]
-    d = db.run_query(fixture_con, "compare/durations_by_community", PERIOD).set_index("community_id")
+    one = db.run_query(fixture_con, "tickets/summary", {**fixtures.ALL, "community": "甲社区", **PERIOD}, scope=ALL_SCOPE).iloc[0]
+    d = db.run_query(fixture_con, "compare/durations_by_community", PERIOD, scope=ALL_SCOPE).set_index("community_id")
     assert d.loc[1, "median_days"] == pytest.approx(one["median_days"])
     assert d.loc[1, "p90_days"] == pytest.approx(one["p90_days"])
 
@@ -40,7 +41,7 @@ def test_peer_features_cover_every_community(tmp_path):
     ]})
     con = db.connect(path)
     try:
-        f = db.run_query(con, "compare/peer_features").set_index("community_id")
+        f = db.run_query(con, "compare/peer_features", scope=ALL_SCOPE).set_index("community_id")
     finally:
         con.close()
     assert sorted(f.index) == [1, 2, 3, 1001]

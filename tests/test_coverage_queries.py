@@ -34,6 +34,7 @@ import pytest
 from governance import coverage, db, exports
 from tests import fixtures
 from tests.fixtures import ALL, PERIOD
+from governance.access import ALL_SCOPE
 
 D = fixtures.D
 
@@ -76,7 +77,7 @@ def con(tmp_path_factory):
 
 
 def q(con, name, **params):
-    return db.run_query(con, f"coverage/{name}", {**ALL, **PERIOD, **coverage.rule_params(), **params})
+    return db.run_query(con, f"coverage/{name}", {**ALL, **PERIOD, **coverage.rule_params(), **params}, scope=ALL_SCOPE)
 
 
 def by_name(df):

@@ -8,13 +8,14 @@ import pytest
 from governance import db
 from governance.demo import PUBLISHED_FACTS, STREETS, build_demo_database
 from governance.schema import DATA_TABLES
+from governance.access import ALL_SCOPE
 
 D = dt.date(2023, 8, 31)
 ALL = {"province": None, "city": None, "district": None, "street": None, "community": None}
 
 
 def q(con, name, **params):
-    return db.run_query(con, name, {**ALL, "as_of": D, "start": dt.date(2022, 9, 1), "end": D, **params})
+    return db.run_query(con, name, {**ALL, "as_of": D, "start": dt.date(2022, 9, 1), "end": D, **params}, scope=ALL_SCOPE)
 
 
 def one(con, name, community):

@@ -6,10 +6,11 @@ import pytest
 
 from governance import db, metrics
 from tests.fixtures import ALL, D, PERIOD
+from governance.access import ALL_SCOPE
 
 
 def run(con, name, **params):
-    return db.run_query(con, name, {**ALL, **PERIOD, **params})
+    return db.run_query(con, name, {**ALL, **PERIOD, **params}, scope=ALL_SCOPE)
 
 
 def by_name(df):
@@ -125,6 +126,6 @@ def test_community_table_matches_selection_metrics(fixture_con):
 
 
 def test_row_cap(fixture_con):
-    df = db.run_query(fixture_con, "common/communities", {}, max_rows=2)
+    df = db.run_query(fixture_con, "common/communities", {}, max_rows=2, scope=ALL_SCOPE)
     assert len(df) == 2 and df.attrs["capped"] is True
-    assert db.run_query(fixture_con, "common/communities", {}).attrs["capped"] is False
+    assert db.run_query(fixture_con, "common/communities", {}, scope=ALL_SCOPE).attrs["capped"] is False

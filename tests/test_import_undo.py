@@ -9,6 +9,7 @@ import pytest
 from governance import db, exports, importer
 from governance.schema import DATA_TABLES
 from tests import fixtures
+from governance.access import ALL_SCOPE
 
 TICKET_HEAD = "诉求编号,街道,社区,小区,楼栋,一级分类,受理时间,办结时间,回访联系上,满意度"
 PARAMS = fixtures.QUERY_PARAMS
@@ -22,7 +23,7 @@ def snapshot(con, batches: bool = True) -> bytes:
     for name in db.all_query_names():
         if name == "data/batches":
             continue
-        out.append(name + db.run_query(con, name, PARAMS).to_csv(index=False))
+        out.append(name + db.run_query(con, name, PARAMS, scope=ALL_SCOPE).to_csv(index=False))
     return "\n".join(out).encode()
 
 
@@ -159,7 +160,7 @@ def test_demo_round_trip_removal_and_undo(demo_db_master, tmp_path):
     demo_rows = importer.demo_row_count(src)
     message = importer.remove_demo_data(src, who="测试")
     assert message == f"已删除演示数据 {demo_rows:,} 行（第 1 批；如需恢复，可在导入记录中撤销这一批）。"
-    assert db.run_query(src, "common/lineage").empty  # no simulated rows: the banner goes
+    assert db.run_query(src, "common/lineage", scope=ALL_SCOPE).empty  # no simulated rows: the banner goes
     assert importer.undo(src, 1) == f"已撤销第 1 批：恢复演示数据 {demo_rows:,} 行。"
     assert data_snapshot(src) == before
     src.close()

@@ -8,6 +8,7 @@ from governance import db
 from governance.demo import SETTINGS
 from governance.indicators import INDICATORS
 from tests.fixtures import QUERY_PARAMS
+from governance.access import ALL_SCOPE
 
 QUERIES = db.all_query_names()
 
@@ -31,7 +32,7 @@ def test_every_query_runs_and_documents_its_parameters_and_columns(name, fixture
     params = QUERY_PARAMS
     missing = db.sql_params(sql) - params.keys() - {"max_rows"}   # $max_rows: bound by the runner
     assert not missing, f"{name}: add a sample value for {missing} to QUERY_PARAMS in tests/fixtures.py"
-    df = db.run_query(fixture_con, name, params)
+    df = db.run_query(fixture_con, name, params, scope=ALL_SCOPE)
     for col in df.columns:
         assert re.search(rf"\b{re.escape(col)}\b", head), f"{name}: output column {col} not documented"
 

@@ -44,6 +44,7 @@ import pytest
 from governance import db
 from governance import organizations as fam
 from tests import fixtures
+from governance.access import ALL_SCOPE
 
 D = fixtures.D
 P = fixtures.PERIOD
@@ -91,7 +92,7 @@ def con(tmp_path):
 
 def q(con, name, community=None, **kw):
     params = {**fixtures.ALL, **P, "community": community, "search": None, "active_only": True, "org_id": 0, **kw}
-    return db.run_query(con, f"organizations/{name}", params)
+    return db.run_query(con, f"organizations/{name}", params, scope=ALL_SCOPE)
 
 
 def by_name(df):

@@ -11,6 +11,7 @@ import pandas as pd
 
 from governance import coverage, db
 from governance.province import build_province_database
+from governance.access import ALL_SCOPE
 
 RAW = (Path(__file__).resolve().parent / "raw_queries" / "coverage_monthly.sql").read_text(encoding="utf-8")
 PERIODS = [
@@ -41,8 +42,8 @@ def assert_same(con) -> int:
             rel = con.execute(RAW, {k: p[k] for k in db.sql_params(RAW)})
             want = pd.DataFrame.from_records(rel.fetchall(), columns=[d[0] for d in rel.description])
             # the page's totals query = the straightforward per-community rows summed over reporting communities
-            org = db.run_query(con, "coverage/org_data_by_community", p, max_rows=db.SUM_ROWS)
-            totals = coverage.monthly_totals(db.run_query(con, "coverage/coverage_monthly_totals", p))
+            org = db.run_query(con, "coverage/org_data_by_community", p, max_rows=db.SUM_ROWS, scope=ALL_SCOPE)
+            totals = coverage.monthly_totals(db.run_query(con, "coverage/coverage_monthly_totals", p, scope=ALL_SCOPE))
             summed = coverage.monthly_totals(coverage.only_reporting(want, coverage.reporting_ids(org)))
             pd.testing.assert_frame_equal(totals, summed, check_dtype=False, obj=f"totals {sel} {start}..{end}")
             checked += len(want)

@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 from governance import db
 from governance.schema import SCHEMA_VERSION
 from tests.fixtures import QUERY_PARAMS as SAMPLE  # sample values for every $parameter
+from governance.access import ALL_SCOPE
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -203,9 +204,9 @@ def test_damage_found_by_a_query_is_a_database_error(tmp_path, demo_db_master):
     path = _ticket_block(tmp_path / "t.duckdb", demo_db_master)
     con = db.connect(path)
     try:
-        assert len(db.run_query(con, "common/communities")) == 33
+        assert len(db.run_query(con, "common/communities", scope=ALL_SCOPE)) == 33
         with pytest.raises(db.DatabaseError, match="损坏或不完整"):
-            db.run_query(con, "tickets/monthly", SAMPLE)
+            db.run_query(con, "tickets/monthly", SAMPLE, scope=ALL_SCOPE)
     finally:
         con.close()
 

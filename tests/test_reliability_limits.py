@@ -14,6 +14,7 @@ import pytest
 
 from governance import db, runtime
 from tests.browser import open_page, running_server, wait_for_app
+from governance.access import ALL_SCOPE
 
 ROOT = Path(__file__).resolve().parent.parent
 SLOW_SQL = "SELECT count(*) AS n FROM range(1000000000000) a"   # minutes of work: must be interrupted
@@ -74,9 +75,9 @@ def test_a_file_over_the_limit_is_refused_with_the_chinese_hint_beside_it(demo_d
 
 
 def test_query_results_are_capped_and_say_so(demo_con):
-    df = db.run_query(demo_con, "common/communities", max_rows=5)
+    df = db.run_query(demo_con, "common/communities", max_rows=5, scope=ALL_SCOPE)
     assert len(df) == 5 and df.attrs["capped"] is True
-    full = db.run_query(demo_con, "common/communities")
+    full = db.run_query(demo_con, "common/communities", scope=ALL_SCOPE)
     assert len(full) == 33 and full.attrs["capped"] is False
     assert db.MAX_ROWS <= 5000
 
@@ -102,9 +103,9 @@ def test_a_runaway_query_is_interrupted(demo_con, monkeypatch):
     monkeypatch.setattr(db, "load_sql", lambda name: SLOW_SQL if name == "test/slow" else real_sql(name))
     t0 = time.time()
     with pytest.raises(db.QueryTimeout, match="运行超过 0.5 秒，已中止"):
-        db.run_query(demo_con, "test/slow", {}, timeout=0.5)
+        db.run_query(demo_con, "test/slow", {}, timeout=0.5, scope=ALL_SCOPE)
     assert time.time() - t0 < 10
-    assert db.run_query(demo_con, "common/communities").shape[0] == 33   # the connection still works
+    assert db.run_query(demo_con, "common/communities", scope=ALL_SCOPE).shape[0] == 33   # the connection still works
 
 
 def test_the_time_limit_comes_from_the_environment(monkeypatch):
@@ -116,13 +117,13 @@ def test_the_time_limit_comes_from_the_environment(monkeypatch):
 
 def test_concurrent_queries_each_get_their_own_cursor(demo_con):
     """Eight threads at once on one connection (as eight sessions are): every answer is right."""
-    expected = db.run_query(demo_con, "common/communities")
+    expected = db.run_query(demo_con, "common/communities", scope=ALL_SCOPE)
     failures = []
 
     def work():
         try:
             for _ in range(15):
-                got = db.run_query(demo_con, "common/communities", version=db.data_version(demo_con))
+                got = db.run_query(demo_con, "common/communities", version=db.data_version(demo_con), scope=ALL_SCOPE)
                 if not got.equals(expected):
                     failures.append("different answer")
         except Exception as exc:  # noqa: BLE001 - any failure is the finding

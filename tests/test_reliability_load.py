@@ -12,6 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from governance import db, importer, load, runtime
+from governance.access import ALL_SCOPE
 
 ROOT = Path(__file__).resolve().parent.parent
 N = 40  # tickets imported in the middle of a page run
@@ -77,8 +78,8 @@ def test_a_result_is_never_filed_under_another_data_version(own_db):
         version = db.data_version(con)
         importer.import_file(con, "tickets", data, "诉求.csv", who="test")
         with pytest.raises(db.DataChanged):
-            db.run_query(con, "tickets/monthly", {**load_params(), }, version=version)
-        assert not db.run_query(con, "tickets/monthly", load_params(), version=db.data_version(con)).empty
+            db.run_query(con, "tickets/monthly", {**load_params(), }, version=version, scope=ALL_SCOPE)
+        assert not db.run_query(con, "tickets/monthly", load_params(), version=db.data_version(con), scope=ALL_SCOPE).empty
     finally:
         con.close()
 
@@ -87,7 +88,7 @@ def test_readers_see_the_data_before_until_the_import_commits(own_db):
     path, data = own_db
     con = db.connect(path)
     try:
-        count = lambda: int(db.run_query(con, "tickets/monthly", load_params())["tickets"].sum())  # noqa: E731
+        count = lambda: int(db.run_query(con, "tickets/monthly", load_params(), scope=ALL_SCOPE)["tickets"].sum())  # noqa: E731
         before = count()
         writer = con.cursor()
         writer.execute("BEGIN")

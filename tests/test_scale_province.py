@@ -7,6 +7,7 @@ import pytest
 from governance import db
 from governance.__main__ import main
 from governance.province import PROVINCE, build_province_database
+from governance.access import ALL_SCOPE
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +50,7 @@ def test_published_figures_survive_at_province_scale(sample):
     try:
         p = dict(province=None, city=None, district=None, street="江堤街道", community="江欣苑社区",
                  as_of=dt.date(2023, 8, 31))
-        row = db.run_query(con, "coverage/coverage_by_community", p).iloc[0]
+        row = db.run_query(con, "coverage/coverage_by_community", p, scope=ALL_SCOPE).iloc[0]
         assert (row["branches"], row["groups"], row["leads"]) == (8, 88, 177)
     finally:
         con.close()

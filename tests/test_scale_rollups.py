@@ -14,6 +14,7 @@ from governance import db
 from governance.province import build_province_database
 from governance.rollups import ensure_fresh, is_fresh, refresh_rollups
 from tests import fixtures
+from governance.access import ALL_SCOPE
 
 RAW = Path(__file__).resolve().parent / "raw_queries"
 QUERIES = ["rates_by_community", "by_category", "monthly", "summary", "spreading", "recurring_pairs"]
@@ -50,14 +51,14 @@ def assert_same_answers(con):
                 want = pd.DataFrame.from_records(rows, columns=[d[0] for d in rel.description])
                 # through the runner, as pages see it: recurring_pairs reads details for the worst
                 # max_rows + 1 pairs only, so the first MAX_ROWS rows and the cap flag must agree
-                got = db.run_query(con, f"tickets/{q}", p)
+                got = db.run_query(con, f"tickets/{q}", p, scope=ALL_SCOPE)
                 assert got.attrs["capped"] == (len(want) > db.MAX_ROWS), q
                 want = want.iloc[:db.MAX_ROWS]
                 pd.testing.assert_frame_equal(got.reset_index(drop=True), want.reset_index(drop=True),
                                               check_dtype=False, rtol=1e-12, obj=f"{q} {sel} {start}..{end}")
                 checked += 1
             # the tickets page shows the worst few pairs only: the same first rows, and the cap flag
-            few = db.run_query(con, "tickets/recurring_pairs", p, max_rows=3)
+            few = db.run_query(con, "tickets/recurring_pairs", p, max_rows=3, scope=ALL_SCOPE)
             raw_sql = (RAW / "recurring_pairs.sql").read_text(encoding="utf-8")
             ref = con.execute(raw_sql, {k: p[k] for k in db.sql_params(raw_sql)})
             ref_rows = ref.fetchall()
@@ -127,5 +128,5 @@ def test_a_database_without_the_period_macro_gets_it_on_open_without_a_rebuild(t
     con = db.connect(path)
     assert is_fresh(con)
     assert con.execute("SELECT count(*) FROM ticket_monthly").fetchone()[0] == marker  # tables not rebuilt
-    assert len(db.run_query(con, "tickets/monthly", {**fixtures.ALL, **fixtures.PERIOD})) == 3
+    assert len(db.run_query(con, "tickets/monthly", {**fixtures.ALL, **fixtures.PERIOD}, scope=ALL_SCOPE)) == 3
     con.close()

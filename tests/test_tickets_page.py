@@ -12,6 +12,7 @@ from governance.labels import fmt_rate
 from governance.periods import Period, parse_month
 from tests import fixtures
 from tests.test_tickets_queries import _extra
+from governance.access import ALL_SCOPE
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = "pages/4_tickets.py"
@@ -35,8 +36,8 @@ def test_yuyuan_rates_weights_and_trust_property_before_after(app, demo_con):
     sel = Selection(province="山东省", city="济南市", district="槐荫区", street="中大槐树街道", community="裕园社区",
                     period=Period(parse_month("2022-09"), parse_month("2023-08")))
     p = sel.params()
-    weights = metrics.score_weights(db.run_query(demo_con, "settings/in_force", p))
-    t = metrics.tickets(db.run_query(demo_con, "tickets/rates_by_community", p), weights)
+    weights = metrics.score_weights(db.run_query(demo_con, "settings/in_force", p, scope=ALL_SCOPE))
+    t = metrics.tickets(db.run_query(demo_con, "tickets/rates_by_community", p, scope=ALL_SCOPE), weights)
     for code in ("T2", "T3", "T4"):
         assert metric(at, code).value == fmt_rate(t[code].value)
     assert metric(at, "T9").value == f"{t['T9'].value:.1f} 分"

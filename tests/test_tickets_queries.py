@@ -44,6 +44,7 @@ from governance import db, exports, metrics
 from governance import tickets as tk
 from tests import fixtures
 from tests.fixtures import ALL, D, PERIOD, _community, _ticket
+from governance.access import ALL_SCOPE
 
 LAMP = ("市政设施", "路灯照明", "路灯不亮")
 NOISE = ("噪声扰民", "生活噪声", "装修噪声")
@@ -94,7 +95,7 @@ def con(tmp_path):
 
 
 def run(con, name, **params):
-    return db.run_query(con, name, {**ALL, **PERIOD, **params})
+    return db.run_query(con, name, {**ALL, **PERIOD, **params}, scope=ALL_SCOPE)
 
 
 def rates(con, community):
@@ -170,10 +171,10 @@ def test_recurring_pairs_worst_first_with_dates(con):
 
 def test_recurring_pairs_limit_keeps_the_worst_and_flags_the_cap(con):
     # the page shows the worst max_rows pairs; the query reads one more so the runner knows it capped
-    two = db.run_query(con, "tickets/recurring_pairs", {**ALL, **PERIOD}, max_rows=2)
+    two = db.run_query(con, "tickets/recurring_pairs", {**ALL, **PERIOD}, max_rows=2, scope=ALL_SCOPE)
     assert [(r.compound, r.category_l3) for r in two.itertuples()] == [("戊一小区", "装修噪声"), ("甲一小区", "下水道堵塞")]
     assert two.attrs["capped"]
-    three = db.run_query(con, "tickets/recurring_pairs", {**ALL, **PERIOD}, max_rows=3)
+    three = db.run_query(con, "tickets/recurring_pairs", {**ALL, **PERIOD}, max_rows=3, scope=ALL_SCOPE)
     assert len(three) == 3 and not three.attrs["capped"]
 
 
@@ -273,10 +274,10 @@ def test_monthly_weights_do_not_rewrite_earlier_months(tmp_path):
     extra["settings"] = [("satisfaction_weight_基本满意", "2023-08-01", 0.8)]
     c = db.connect(fixtures.build(tmp_path / "w.duckdb", extra=extra))
     try:
-        df = db.run_query(c, "tickets/monthly", {**ALL, **PERIOD}).set_index("month")
+        df = db.run_query(c, "tickets/monthly", {**ALL, **PERIOD}, scope=ALL_SCOPE).set_index("month")
         assert df.loc[dt.date(2023, 7, 1), "satisfied"] == pytest.approx(20.6)
         assert df.loc[dt.date(2023, 8, 1), "satisfied"] == pytest.approx(0.8)
-        settings = db.run_query(c, "settings/in_force", {"as_of": D})
+        settings = db.run_query(c, "settings/in_force", {"as_of": D}, scope=ALL_SCOPE)
         assert "基本满意 0.8" in tk.weights_note(settings) and "2023-08-01" in tk.weights_note(settings)
     finally:
         c.close()

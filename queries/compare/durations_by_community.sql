@@ -1,11 +1,14 @@
--- T6 handling time of every community: median and P90 days from received to closed, for tickets
+-- T6 handling time of every community inside the user's scope: median and P90 days from received to closed, for tickets
 -- received in [$start, $end] that are closed (same rule as tickets/summary, which gives one
 -- selection-wide row; ranking needs one row per community).
 -- Parameters: $start, $end (DATE).
 -- Columns: community_id, closed, median_days, p90_days (NULL when nothing is closed)
-WITH period AS (
+WITH sel AS (
+    SELECT community_id FROM selected_communities(NULL, NULL, NULL, NULL, NULL)
+),
+period AS (
     SELECT t.community_id, t.received_at, t.closed_at
-    FROM tickets t
+    FROM tickets t JOIN sel USING (community_id)
     WHERE t.received_at >= $start AND t.received_at < $end + INTERVAL 1 DAY
 ),
 handling AS (
@@ -20,6 +23,6 @@ SELECT c.community_id,
        coalesce(h.closed, 0) AS closed,
        h.median_days,
        h.p90_days
-FROM communities c
+FROM sel c
 LEFT JOIN handling h USING (community_id)
 ORDER BY c.community_id
