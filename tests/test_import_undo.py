@@ -127,13 +127,15 @@ def test_undo_is_refused_while_later_data_depends_on_it(fixture_con):
 
 def test_a_crash_during_the_write_leaves_the_database_as_it_was(fixture_con, monkeypatch):
     before = snapshot(fixture_con)
-    real = importer.bump_data_version
+    from governance.importer import writing
+
+    real = writing.bump_data_version
 
     def crash(con):
         real(con)
         raise KeyboardInterrupt("killed mid-import")
 
-    monkeypatch.setattr(importer, "bump_data_version", crash)
+    monkeypatch.setattr(writing, "bump_data_version", crash)
     with pytest.raises(KeyboardInterrupt):
         importer.import_file(fixture_con, "tickets", csv_bytes(TICKET_HEAD, "N1,东街道,甲社区,,,物业管理,2023-06-05,,,"), "t.csv")
     assert snapshot(fixture_con) == before

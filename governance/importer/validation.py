@@ -1,0 +1,203 @@
+"""Every problem of a file in one pass: columns, values, rules across columns, names resolved to
+ids within the street, duplicates within the file and against stored rows. Nothing is written."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pandas as pd
+
+from governance.importer.problems import ImportRefused, Problem, Report
+from governance.importer.reading import read_raw
+from governance.importer.specs import MAX_FILE_BYTES, SPECS, Spec, _norm_header, header_map
+from governance.importer.values import _Collector, _cell_text, _parse_column
+from governance.labels import TABLE_LABELS
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _lookup(con, frame: pd.DataFrame, sql: str) -> pd.Series:
+    """Run `sql` joining the registered frame `_imp` (columns _i plus names); returns v by _i."""
+    con.register("_imp", frame)
+    try:
+        res = con.execute(sql).df()
+    finally:
+        con.unregister("_imp")
+    return pd.Series(res["v"].to_numpy(), index=res["_i"].to_numpy()) if len(res) else pd.Series(dtype=object)
+
+
+def _applied_batch_with_hash(con, sha: str):
+    rows = con.execute(
+        "SELECT batch_id, table_name, file_name, imported_at FROM import_batches "
+        "WHERE sha256 = ? AND undone_at IS NULL ORDER BY batch_id LIMIT 1", [sha]).fetchall()
+    return rows[0] if rows else None
+
+
+def _same_file_problem(row) -> Problem:
+    bid, table, fname, at = row
+    return Problem(None, "", fname, f"同一文件已于 {at:%Y-%m-%d %H:%M} 导入（第 {bid} 批，{TABLE_LABELS.get(table, table)}，"
+                   f"文件 {fname}），为避免重复，本次未导入", "如需重新导入，先在导入记录中撤销第 %d 批" % bid)
+
+
+def validate(con, table: str, data: bytes, file_name: str, sheet: str | None = None, update: bool = False,
+             max_bytes: int = MAX_FILE_BYTES) -> Report:
+    """Read and check a file for `table` against the stored rows; nothing is written."""
+    if table not in SPECS:
+        raise ValueError(f"unknown table {table}")
+    spec = SPECS[table]
+    report = Report(table, file_name, _sha256(data))
+    try:
+        raw = read_raw(data, file_name, spec, sheet, max_bytes)
+    except ImportRefused as exc:
+        report.problems, report.problem_count = exc.problems, len(exc.problems)
+        return report
+    out = _Collector(raw.excel_rows)
+    for p in raw.problems:
+        out.file(p)
+    same = _applied_batch_with_hash(con, report.sha256)
+    if same:
+        out.file(_same_file_problem(same))
+
+    # columns: map headers, report extras, duplicates and missing required ones
+    known = header_map(spec)
+    use: dict[str, int] = {}
+    shown: dict[str, str] = {}
+    for pos, h in enumerate(raw.frame.columns):
+        name = known.get(_norm_header(h))
+        if name is None:
+            if h:
+                report.warnings.append(f"列“{h}”不是“{spec.label}”表的列，已忽略")
+            continue
+        if name in use:
+            out.file(Problem(raw.header_row, h, h, f"列“{h}”与“{shown[name]}”是同一列，重复出现", "每列只出现一次"))
+            continue
+        use[name], shown[name] = pos, h
+    for c in spec.cols:
+        if c.required and c.name not in use:
+            out.file(Problem(raw.header_row, c.label, "", "缺少必填列", f"表头中有“{c.label}”（或 {c.name}）一列"))
+    if not len(raw.frame):
+        out.file(Problem(None, "", "", "文件只有表头，没有数据行", "表头下每行一条记录"))
+
+    n = len(raw.frame)
+    df = pd.DataFrame(index=range(n))
+    for c in spec.cols:
+        if c.name in use:
+            df[c.name] = _parse_column(c, raw.frame.iloc[:, use[c.name]].reset_index(drop=True), out, shown[c.name])
+        else:
+            df[c.name] = pd.Series([None] * n, dtype={"int": "Int64", "float": "Float64", "bool": "boolean"}.get(
+                c.kind, "datetime64[us]" if c.kind in ("date", "month", "datetime") else object))
+    df["_i"] = np.arange(n)
+    df["_excel_row"] = raw.excel_rows
+    col_label = lambda name: shown.get(name, spec.col(name).label)  # noqa: E731
+    raw_of = lambda name: raw.frame.iloc[:, use[name]].reset_index(drop=True) if name in use else pd.Series([None] * n)  # noqa: E731
+
+    # a row left as the template's example
+    if n and all(c.name in use for c in spec.cols if c.example is not None):
+        first = [_cell_text(raw.frame.iat[0, use[c.name]]) for c in spec.cols if c.example is not None]
+        if first == [_cell_text(c.example) for c in spec.cols if c.example is not None]:
+            out.file(Problem(int(raw.excel_rows[0]), "", "", "这是模板里的示例行", "删除示例行，或改成本街道的数据"))
+
+    # rules across columns
+    for start, end, msg in [("established_on", "dissolved_on", "撤销日期早于成立日期"),
+                            ("founded_on", "dissolved_on", "注销日期早于成立日期"),
+                            ("received_at", "closed_at", "办结时间早于受理时间"),
+                            ("received_at", "due_at", "办理时限早于受理时间")]:
+        if start in df and end in df:
+            bad = (df[end] < df[start]).fillna(False).to_numpy()
+            out.add(bad, col_label(end), raw_of(end), msg, f"不早于{spec.col(start).label}")
+    if table == "tickets":
+        bad = (df["building"].notna() & df["compound"].isna()).to_numpy()
+        out.add(bad, col_label("building"), raw_of("building"), "填写了楼栋但没有填写小区", "同时填写所在小区")
+
+    # references by name within the street
+    if "community" in spec.refs or table == "communities":
+        df["community_id"] = pd.Series(pd.NA, index=df.index, dtype="Int64")
+    names = df[["_i"] + [c for c in ("street", "community", "compound", "building", "org") if c in df]]
+    if "community" in spec.refs:
+        found = _lookup(con, names, "SELECT f._i, c.community_id AS v FROM _imp f JOIN communities c "
+                                    "ON c.street = f.street AND c.community = f.community")
+        df.loc[found.index, "community_id"] = found.astype("int64")
+        miss = (df["community_id"].isna() & df["street"].notna() & df["community"].notna()).to_numpy()
+        msg = "在“" + df["street"].fillna("") + "”下找不到这个社区"
+        out.add(miss, col_label("community"), df["community"], msg, "已在“社区”表中的社区名称（先导入社区）")
+    # (reference, its id column, the id it hangs under, lookup SQL, what is wrong, what is expected)
+    lookups = [
+        ("compound", "compound_id", "community_id",
+         "SELECT f._i, c.compound_id AS v FROM _imp f JOIN compounds c "
+         "ON c.community_id = f.community_id AND c.compound = f.compound",
+         "在该社区下找不到这个小区", "已在“小区”表中的小区名称（先导入小区）"),
+        ("building", "building_id", "compound_id",
+         "SELECT f._i, b.building_id AS v FROM _imp f JOIN buildings b "
+         "ON b.compound_id = f.compound_id AND b.building = f.building",
+         "在该小区下找不到这个楼栋", "已在“楼栋”表中的楼栋名称（先导入楼栋）"),
+        ("org", "org_id", "community_id",
+         "SELECT f._i, o.org_id AS v FROM _imp f JOIN social_orgs o "
+         "ON o.community_id = f.community_id AND o.org = f.org",
+         "在该社区下找不到这个社会组织", "已在“社会组织”表中的组织名称（先导入社会组织）"),
+    ]
+    for ref, id_col, parent, sql, message, expected in lookups:
+        if ref not in spec.refs:
+            continue
+        df[id_col] = pd.Series(pd.NA, index=df.index, dtype="Int64")
+        found = _lookup(con, df[["_i", parent, ref]].astype({parent: "Int64"}), sql)
+        df.loc[found.index, id_col] = found.astype("int64")
+        miss = (df[id_col].isna() & df[parent].notna() & df[ref].notna()).to_numpy()
+        out.add(miss, col_label(ref), df[ref], message, expected)
+
+    # duplicates within the file
+    key = list(spec.key)
+    complete = df[key].notna().all(axis=1)
+    dup = df[key].duplicated(keep="first") & complete
+    if dup.any():
+        first_row = df[complete].groupby(key, dropna=False, sort=False)["_excel_row"].transform("first")
+        msg = "与第 " + first_row.reindex(df.index).astype("Int64").astype(str) + " 行重复（" + "、".join(
+            spec.col(k).label for k in key) + "相同）"
+        out.add(dup.to_numpy(), col_label(key[-1]), raw_of(key[-1]).astype(object), msg, "每条记录只出现一次")
+
+    # against stored rows: an update only when asked
+    df["_existing"] = _existing_ids(con, spec, df)
+    df["_update"] = df["_existing"].notna()
+    if not update:
+        ident = spec.key[0] if table == "tickets" else key[-1]
+        out.add(df["_update"].to_numpy() & ~dup.to_numpy(), col_label(ident), raw_of(ident).astype(object),
+                "数据库中已有这条记录（" + "、".join(spec.col(k).label for k in key) + "相同）",
+                "新的记录；如要用文件内容更新已有记录，请勾选“更新已有记录”（命令行加 --update）")
+
+    # by row as the user reads the file (whole-file problems first); within a row, in check order
+    report.problems = sorted(out.problems, key=lambda p: p.row or 0)
+    report.problem_count = out.count
+    report.rows = df
+    report.n_update = int(df["_update"].sum())
+    report.n_new = n - report.n_update
+    return report
+
+
+# How a stored row is found by its natural key (names resolved to ids first).
+_KEY_SQL = {
+    "communities": ("t.community_id", "t.street = f.street AND t.community = f.community"),
+    "compounds": ("t.compound_id", "t.community_id = f.community_id AND t.compound = f.compound"),
+    "buildings": ("t.building_id", "t.compound_id = f.compound_id AND t.building = f.building"),
+    "branches": ("t.branch_id", "t.community_id = f.community_id AND t.branch = f.branch AND t.established_on = f.established_on"),
+    "building_groups": ("t.group_id", "t.building_id = f.building_id AND t.established_on = f.established_on"),
+    "household_leads": ("t.lead_id", "t.building_id = f.building_id AND t.household = f.household AND t.established_on = f.established_on"),
+    "social_orgs": ("t.org_id", "t.community_id = f.community_id AND t.org = f.org"),
+    "org_monthly": ("(t.org_id::VARCHAR || '|' || t.month::VARCHAR)", "t.org_id = f.org_id AND t.month = f.month"),
+    "tickets": ("t.ticket_id", "t.ticket_id = f.ticket_id"),
+    "practices": ("t.practice_id", "t.community_id = f.community_id AND t.practice = f.practice AND t.started_on = f.started_on"),
+}
+
+
+def _existing_ids(con, spec: Spec, df: pd.DataFrame) -> pd.Series:
+    ident, on = _KEY_SQL[spec.table]
+    cols = ["_i"] + [c for c in ("community_id", "compound_id", "building_id", "org_id") if c in df] + \
+           [c.name for c in spec.cols if c.name in on]
+    cols = list(dict.fromkeys(cols))
+    frame = df[cols].copy()
+    for c in ("established_on", "founded_on", "started_on", "month"):
+        if c in frame:
+            frame[c] = frame[c].dt.date
+    found = _lookup(con, frame, f"SELECT f._i, {ident} AS v FROM _imp f JOIN {spec.table} t ON {on}")
+    return pd.Series(found, index=df.index, dtype=object).reindex(df.index) if len(found) else pd.Series(None, index=df.index, dtype=object)

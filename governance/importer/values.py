@@ -1,0 +1,180 @@
+"""Cells to typed values, column by column (vectorised), every bad cell recorded with its row."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+
+import numpy as np
+import pandas as pd
+
+from governance.importer.problems import Problem
+from governance.importer.specs import KIND_EXPECTED, MAX_PROBLEMS_KEPT, SATISFACTION, Col
+
+
+_DATE_RE = re.compile(
+    r"^(?P<y>\d{4})\s*(?:-|/|\.|年)\s*(?P<m>\d{1,2})\s*月?\s*(?:(?:-|/|\.)?\s*(?P<d>\d{1,2})\s*日?)?"
+    r"(?:\s*(?:T|\s)\s*(?P<H>\d{1,2})\s*[:：]\s*(?P<M>\d{2})(?:\s*[:：]\s*(?P<S>\d{2})(?:\.\d+)?)?)?$"
+)
+_BOOL = {"是": True, "否": False, "y": True, "n": False, "yes": True, "no": False, "1": True, "0": False,
+         "true": True, "false": False, "1.0": True, "0.0": False}
+_CTYPE = {"urban": "urban", "rural": "rural", "城市": "urban", "农村": "rural", "城市社区": "urban",
+          "农村社区": "rural", "城镇": "urban", "村": "rural"}
+
+
+def _cell_text(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, str):
+        return v.strip()
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        if np.isnan(v):
+            return ""
+        return str(int(v)) if v.is_integer() else repr(v)
+    if isinstance(v, dt.datetime):
+        return v.strftime("%Y-%m-%d %H:%M:%S") if (v.hour or v.minute or v.second) else v.strftime("%Y-%m-%d")
+    if isinstance(v, dt.date):
+        return v.strftime("%Y-%m-%d")
+    return str(v).strip()
+
+
+def _is_text(raw: pd.Series) -> bool:
+    """True for a column of strings only (a CSV column)."""
+    return raw.dtype != object or raw.map(type).eq(str).all()
+
+
+def _texts(raw: pd.Series) -> pd.Series:
+    if _is_text(raw):
+        return raw.astype(str).str.strip()
+    return raw.map(_cell_text).astype(str)
+
+
+def _nfkc(s: pd.Series) -> pd.Series:
+    """Full-width digits and punctuation to ASCII (only non-ASCII cells need the work)."""
+    s = s.astype(str)
+    wide = ~s.str.isascii()
+    if not wide.any():
+        return s
+    s = s.copy()
+    uniq = pd.unique(s[wide])
+    s[wide] = s[wide].map({u: unicodedata.normalize("NFKC", u).strip() for u in uniq})
+    return s
+
+
+class _Collector:
+    def __init__(self, excel_rows: np.ndarray):
+        self.excel_rows = excel_rows
+        self.problems: list[Problem] = []
+        self.count = 0
+        self.bad = np.zeros(len(excel_rows), dtype=bool)
+
+    def add(self, mask, column: str, values: pd.Series | None, message, expected: str):
+        """Record a problem for every row where mask is True; message may be a Series."""
+        mask = np.asarray(mask, dtype=bool)
+        idx = np.flatnonzero(mask)
+        if not len(idx):
+            return
+        self.bad[idx] = True
+        self.count += len(idx)
+        room = MAX_PROBLEMS_KEPT - len(self.problems)
+        for i in idx[:max(room, 0)]:
+            value = "" if values is None else _cell_text(values.iat[i])
+            msg = message if isinstance(message, str) else message.iat[i]
+            self.problems.append(Problem(int(self.excel_rows[i]), column, value, msg, expected))
+
+    def file(self, problem: Problem):
+        self.count += 1
+        if len(self.problems) < MAX_PROBLEMS_KEPT:
+            self.problems.append(problem)
+
+
+def _parse_dates(text: pd.Series, raw: pd.Series, kind: str, out: _Collector, colname: str) -> pd.Series:
+    """Dates from text (several Chinese and ISO forms) or Excel date cells; NaT when blank/bad."""
+    result = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us]")
+    native = np.zeros(len(raw), bool) if _is_text(raw) else raw.map(lambda v: isinstance(v, (dt.date, dt.datetime))).to_numpy()
+    if native.any():
+        result[native] = pd.to_datetime(raw[native].map(lambda v: v if isinstance(v, dt.datetime) else dt.datetime(v.year, v.month, v.day)))
+    todo = (text != "") & ~native
+    for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"):
+        if not todo.any():
+            break
+        quick = pd.to_datetime(text[todo], format=fmt, errors="coerce")
+        quick = quick[quick.notna() & (quick.dt.year >= 1900) & (quick.dt.year <= 2100)]
+        if kind == "date":
+            quick = quick[quick == quick.dt.normalize()]
+        result[quick.index] = quick.astype("datetime64[us]")
+        todo[quick.index] = False
+    if todo.any():
+        t = _nfkc(text[todo])
+        parts = t.str.extract(_DATE_RE)
+        unmatched = parts["y"].isna()
+        expected = KIND_EXPECTED[kind]
+        out.add(todo.to_numpy() & _expand(unmatched, todo), colname, text, "无法识别的日期" if kind != "datetime" else "无法识别的日期时间", expected)
+        ok = ~unmatched
+        if kind == "date":
+            no_day = ok & parts["d"].isna()
+            out.add(_expand(no_day, todo), colname, text, "缺少日（只有年月）", expected)
+            ok &= ~no_day
+        p = parts[ok].astype("float")
+        if kind == "month":
+            p["d"] = 1
+        p = p.fillna({"d": 1, "H": 0, "M": 0, "S": 0})
+        year_bad = (p["y"] < 1900) | (p["y"] > 2100)
+        stamp = pd.to_datetime(dict(year=p["y"], month=p["m"], day=p["d"]), errors="coerce")
+        time_bad = (p["H"] > 23) | (p["M"] > 59) | (p["S"] > 59)
+        impossible = stamp.isna() | time_bad
+        out.add(_expand(impossible.reindex(parts.index, fill_value=False) & ok, todo), colname, text,
+                "日期不存在（月份或日子超出范围）", expected)
+        out.add(_expand((year_bad & ~impossible).reindex(parts.index, fill_value=False), todo), colname, text,
+                "年份不合理（应在 1900—2100 年之间）", expected)
+        good = ~impossible & ~year_bad
+        stamp = stamp[good] + pd.to_timedelta(p.loc[good, "H"] * 3600 + p.loc[good, "M"] * 60 + p.loc[good, "S"], unit="s")
+        result[stamp.index] = stamp.astype("datetime64[us]")
+    if kind == "month":
+        result = result.dt.to_period("M").dt.to_timestamp().astype("datetime64[us]")
+    elif kind == "date":
+        result = result.dt.normalize()
+    return result
+
+
+def _expand(sub_mask: pd.Series, todo: pd.Series) -> np.ndarray:
+    """A mask on a subset (indexed like the subset) as a mask on the whole column."""
+    full = np.zeros(len(todo), dtype=bool)
+    pos = np.flatnonzero(todo.to_numpy())
+    full[pos] = sub_mask.reindex(todo.index[pos], fill_value=False).to_numpy(dtype=bool)
+    return full
+
+
+def _parse_column(col: Col, raw: pd.Series, out: _Collector, colname: str) -> pd.Series:
+    text = _texts(raw)
+    blank = (text == "").to_numpy()
+    if col.required:
+        out.add(blank, colname, None, "必填项为空", KIND_EXPECTED[col.kind] if col.kind != "text" else col.help)
+    expected = KIND_EXPECTED[col.kind]
+    if col.kind == "text":
+        return text.where(~blank, None).astype(object)
+    if col.kind in ("int", "float"):
+        t = _nfkc(text).str.replace(",", "", regex=False)
+        num = pd.to_numeric(t.where(~blank, None), errors="coerce")
+        bad = ~blank & num.isna().to_numpy()
+        out.add(bad, colname, text, "不是数字", expected)
+        neg = (num < 0).fillna(False).to_numpy()
+        out.add(neg, colname, text, "不能为负数", expected)
+        if col.kind == "int":
+            frac = (num.notna() & ((num % 1) != 0)).fillna(False).to_numpy() & ~neg
+            out.add(frac, colname, text, "应为整数", expected)
+            num = num.where(~frac & ~neg)
+            return num.round().astype("Int64")
+        return num.where(~neg).astype("Float64")
+    if col.kind in ("date", "month", "datetime"):
+        return _parse_dates(text, raw, col.kind, out, colname)
+    lowered = _nfkc(text).str.lower()
+    table = {"bool": _BOOL, "ctype": _CTYPE, "satisfaction": {s: s for s in SATISFACTION}}[col.kind]
+    mapped = lowered.map(table)
+    bad = ~blank & mapped.isna().to_numpy()
+    out.add(bad, colname, text, {"bool": "无法识别的是/否", "ctype": "无法识别的社区类型",
+                                 "satisfaction": "无法识别的满意度"}[col.kind], expected)
+    return mapped.astype("boolean") if col.kind == "bool" else mapped.astype(object)
