@@ -3,29 +3,31 @@
 import streamlit as st
 
 from governance import db, filters, runtime, signin
-from governance.navigation import NEEDS_NO_DATA, existing_pages
+from governance.navigation import NEEDS_NO_DATA, existing_pages, page_open_to
 from governance.labels import TABLE_LABELS, md_escape
 
 st.set_page_config(page_title="社区治理指标看板", page_icon="🏘️", layout="wide")
-
-pages = {url: st.Page(file, title=title, url_path=url, icon=icon) for file, title, url, icon in existing_pages()}
-
 
 def _home():
     """The root URL opens 总览 at its own address, so `/overview?...` links and `/` agree."""
     st.switch_page(pages["overview"], query_params=st.query_params.to_dict())
 
 
-# Before sign-in the page list stays hidden: the sign-in screen shows no data and no navigation.
-page = st.navigation([st.Page(_home, title="总览", url_path="home", default=True, visibility="hidden"),
-                      *pages.values()], position="sidebar" if signin.may_show_navigation() else "hidden")
-
 try:
     con = runtime.begin_run()
 except db.DatabaseError as exc:
     st.error(str(exc))
     st.stop()
-actor = signin.gate(con)   # 登录 / 未授权 screens stop the run here; every query below is in actor's scope
+# Who is asking, before anything reads data: the 登录 / 未授权 screens stop the run here, with no
+# page list; every query below runs inside actor's scope.
+actor = signin.gate(con)
+
+# Pages whose controls the actor's role has no use for (数据管理 for a viewer, 用户管理 for a
+# non-admin) are not in the navigation at all.
+pages = {url: st.Page(file, title=title, url_path=url, icon=icon) for file, title, url, icon in existing_pages()
+         if page_open_to(url, actor.role)}
+page = st.navigation([st.Page(_home, title="总览", url_path="home", default=True, visibility="hidden"),
+                      *pages.values()])
 
 st.sidebar.markdown("### 社区治理指标看板")
 signin.sidebar_account(actor)

@@ -2,7 +2,14 @@
 
     python -m governance import FILE --table TABLE [--db PATH] [--sheet NAME] [--update]
     python -m governance template TABLE [--format xlsx|csv] -o FILE
-    python -m governance undo BATCH [--db PATH]
+    python -m governance undo BATCH [--db PATH] [--as EMAIL]
+    python -m governance users add EMAIL --role viewer|editor|admin --scope SCOPE [--name 姓名] [--db PATH]
+    python -m governance users list [--db PATH]
+    python -m governance users remove EMAIL [--db PATH]
+
+Without --as the command line acts as an admin of everything (it has the database file anyway);
+with --as EMAIL it acts with that registered user's role and scope (e.g. a scheduled job that loads
+one street's file). Every write is recorded with who did it: the email, or the operating-system user.
 
 Exit codes: 0 success, 1 refused or bad input (the message says why), 2 usage error.
 """
@@ -13,7 +20,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from governance import db
+from governance import access, db
 
 
 class _Parser(argparse.ArgumentParser):
@@ -67,8 +74,9 @@ def _import(args) -> int:
     data = src.read_bytes()
     path, con = _open_for_writing(args)
     try:
+        actor = access.cli_actor(con, args.as_email)
         report, result = importer.import_file(con, args.table, data, src.name, sheet=args.sheet,
-                                              update=args.update, who=importer.current_user())
+                                              update=args.update, actor=actor)
     finally:
         con.close()
     for w in report.warnings:
@@ -107,11 +115,31 @@ def _undo(args) -> int:
 
     path, con = _open_for_writing(args)
     try:
-        print(importer.undo(con, args.batch))
+        print(importer.undo(con, args.batch, actor=access.cli_actor(con, args.as_email)))
     except importer.ImportRefused as exc:
         print(str(exc.problems[0].message) + (f"；{exc.problems[0].expected}" if exc.problems[0].expected else ""),
               file=sys.stderr)
         return 1
+    finally:
+        con.close()
+    return 0
+
+
+def _users(args) -> int:
+    path, con = _open_for_writing(args)
+    try:
+        actor = access.cli_actor(con)
+        if args.users_command == "add":
+            print(access.add_user(con, actor, args.email, args.role, args.scope, args.name))
+        elif args.users_command == "remove":
+            print(access.remove_user(con, actor, args.email))
+        else:
+            users = access.list_users(con)
+            if users.empty:
+                print("还没有登记的用户。添加：python -m governance users add 邮箱 --role viewer|editor|admin --scope 范围")
+            for u in users.to_dict("records"):
+                print(f"{u['email']}\t{u['name'] or ''}\t{access.ROLES[u['role']]}（{u['role']}）\t"
+                      f"范围：{access.scope_from_row(u).label()}\t添加于 {u['created_at']:%Y-%m-%d %H:%M}，由 {u['created_by'] or ''}")
     finally:
         con.close()
     return 0
@@ -144,6 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     imp.add_argument("--db", help="数据库路径（默认 $GOVERNANCE_DB 或 data/governance.duckdb；不存在时新建空库）")
     imp.add_argument("--sheet", help="Excel 工作表名称（默认第一个）")
     imp.add_argument("--update", action="store_true", help="数据库中已有的记录（如同一诉求编号）按文件内容更新")
+    imp.add_argument("--as", dest="as_email", metavar="EMAIL", help="以这位已登记用户的角色和范围导入（如定时任务）")
     tpl = sub.add_parser("template", help="写出某张表的导入模板")
     tpl.add_argument("table", choices=tables)
     tpl.add_argument("--format", choices=["xlsx", "csv"], help="模板格式（默认按 -o 的扩展名，否则 xlsx）")
@@ -151,6 +180,20 @@ def main(argv: list[str] | None = None) -> int:
     und = sub.add_parser("undo", help="撤销一个导入批次")
     und.add_argument("batch", type=int, help="批次号")
     und.add_argument("--db", help="数据库路径")
+    und.add_argument("--as", dest="as_email", metavar="EMAIL", help="以这位已登记用户的角色和范围撤销")
+    usr = sub.add_parser("users", help="管理可登录的用户（角色和范围）")
+    usr_sub = usr.add_subparsers(dest="users_command", parser_class=_Parser, required=True)
+    u_add = usr_sub.add_parser("add", help="添加用户，或修改已有用户的角色、范围、姓名")
+    u_add.add_argument("email", help="登录用的邮箱（统一身份认证返回的 email）")
+    u_add.add_argument("--role", required=True, help="viewer（查看者）、editor（编辑者）或 admin（管理员）")
+    u_add.add_argument("--scope", required=True, help="全部，或地区路径如 湖北省/武汉市/汉阳区/江堤街道（唯一的名称也可，如 江堤街道）")
+    u_add.add_argument("--name", help="姓名")
+    u_add.add_argument("--db", help="数据库路径")
+    u_list = usr_sub.add_parser("list", help="列出用户")
+    u_list.add_argument("--db", help="数据库路径")
+    u_rm = usr_sub.add_parser("remove", help="删除用户")
+    u_rm.add_argument("email")
+    u_rm.add_argument("--db", help="数据库路径")
     bench = sub.add_parser("bench", help="省级规模性能基准（与 pandas 做法对比）")
     bench.add_argument("--db", help="数据库路径（默认 $GOVERNANCE_DB 或 data/governance.duckdb）")
     bench.add_argument("--repeat", type=int, default=20, help="每个查询重复次数（默认 20）")
@@ -160,9 +203,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return 2
     try:
-        commands = {"demo": _demo, "import": _import, "template": _template, "undo": _undo, "bench": _bench}
+        commands = {"demo": _demo, "import": _import, "template": _template, "undo": _undo, "bench": _bench,
+                    "users": _users}
         return commands[args.command](args)
-    except db.DatabaseError as exc:
+    except (db.DatabaseError, access.AccessError) as exc:
         print(str(exc), file=sys.stderr)
         return 1
 

@@ -31,6 +31,7 @@ from governance import db
 from governance.navigation import existing_pages
 from governance.province import PROVINCE, peak_rss_mb
 from governance.access import ALL_SCOPE
+from governance import access
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -419,8 +420,8 @@ def import_bench(path: Path, rows: int) -> dict:
         make_s = time.perf_counter() - t
         before = con.execute("SELECT count(*) FROM tickets").fetchone()[0]
         t = time.perf_counter()
-        report, batch = importer.import_file(con, "tickets", data, "bench_tickets.csv", who="bench",
-                                             max_bytes=len(data) + 1)
+        report, batch = importer.import_file(con, "tickets", data, "bench_tickets.csv",
+                                             max_bytes=len(data) + 1, actor=access.cli_actor(con))
         import_s = time.perf_counter() - t
         after = con.execute("SELECT count(*) FROM tickets").fetchone()[0]
         fresh = con.execute("SELECT sum(tickets) FROM ticket_monthly").fetchone()[0] == after

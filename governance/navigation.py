@@ -18,10 +18,21 @@ PAGES = [
     ("pages/5_compare.py", "社区对比", "compare", ":material/compare_arrows:"),
     ("pages/6_data.py", "数据管理", "data", ":material/upload_file:"),
     ("pages/7_glossary.py", "指标说明", "glossary", ":material/menu_book:"),
+    ("pages/9_users.py", "用户管理", "users", ":material/manage_accounts:"),
 ]
 
 # Pages that make sense on an empty database.
-NEEDS_NO_DATA = {"data", "glossary"}
+NEEDS_NO_DATA = {"data", "glossary", "users"}
+
+# Pages listed only for roles that may do one of these actions (governance/access.py).
+PAGE_ACTIONS = {"data": ("import", "undo", "remove_demo"), "users": ("manage_users",)}
+
+
+def page_open_to(url_path: str, role: str) -> bool:
+    from governance.access import ROLE_ACTIONS
+
+    needs = PAGE_ACTIONS.get(url_path)
+    return needs is None or any(a in ROLE_ACTIONS.get(role, set()) for a in needs)
 
 
 def existing_pages() -> list[tuple[str, str, str, str]]:

@@ -37,11 +37,6 @@ def _provider(section: dict) -> str | None:
     return named[0] if named else None
 
 
-def may_show_navigation() -> bool:
-    """Whether this run may list the pages: 单机模式, or signed in (registration is checked in gate())."""
-    return auth_section() is None or bool(st.user.is_logged_in)
-
-
 def current_actor() -> access.Actor | None:
     """Who is asking in this run (set by gate())."""
     return st.session_state.get(ACTOR_KEY)
@@ -68,7 +63,13 @@ def gate(con) -> access.Actor:
     return actor
 
 
+def _screen_navigation() -> None:
+    """The sign-in screens list no pages (and leave Streamlit's pages-folder mode)."""
+    st.navigation([st.Page(lambda: None, title="登录", url_path="signin", default=True)], position="hidden")
+
+
 def _login_screen(section: dict) -> None:
+    _screen_navigation()
     st.title("社区治理指标看板")
     st.markdown("本看板需要登录后使用。请点击下面的按钮，用本单位的统一身份认证账号登录。")
     if st.button("登录", type="primary", icon=":material/login:", key="signin_login"):
@@ -77,6 +78,7 @@ def _login_screen(section: dict) -> None:
 
 
 def _unauthorized_screen(email: str | None) -> None:
+    _screen_navigation()
     st.title("未授权")
     shown = email or "（身份提供方没有提供邮箱）"
     st.error(f"账号 {md_escape(shown)} 已通过统一身份认证，但还没有登记为本看板的用户，不能查看数据。"

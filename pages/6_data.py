@@ -5,11 +5,10 @@ import hashlib
 
 import streamlit as st
 
-from governance import db, exports, importer, runtime, templates, ui
-from governance.labels import TABLE_LABELS
+from governance import access, db, exports, importer, runtime, signin, templates, ui
+from governance.labels import TABLE_LABELS, md_escape
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-WHO = "数据管理页面"
 MAX_BATCHES_SHOWN = 50
 PREVIEW_ROWS = 20
 
@@ -24,6 +23,11 @@ if flash:
     (st.success if kind == "success" else st.error)(message)
 
 con = runtime.connection()
+actor = runtime.actor()
+may_import = signin.write_notice(actor, "import")   # a notice says why when not
+if not actor.scope.is_all:
+    st.info(f"您的范围：{md_escape(actor.scope.label())}。只能导入这一范围内社区的数据：文件中有一行不在范围内，整个文件都不会导入。",
+            icon=":material/info:")
 
 # 1. 模板 ------------------------------------------------------------------------------------
 st.header("1. 选择数据表，下载模板")
@@ -43,12 +47,14 @@ with st.expander(f"“{spec.label}”表各列的填写说明"):
 
 # 2. 上传、检查、导入 ---------------------------------------------------------------------------
 st.header("2. 上传文件，检查后导入")
+if not may_import:
+    st.caption("当前不能导入（原因见页面顶部的提示）。")
 upload_key = f"data_upload_{st.session_state.get('data_upload_n', 0)}"
-upload = st.file_uploader(f"上传“{spec.label}”表的文件（.xlsx 或 .csv，不超过 {st.get_option('server.maxUploadSize')} MB）",
+upload = None if not may_import else st.file_uploader(f"上传“{spec.label}”表的文件（.xlsx 或 .csv，不超过 {st.get_option('server.maxUploadSize')} MB）",
                           type=["xlsx", "csv"], key=upload_key)
 st.caption(f"单个文件最大 {st.get_option('server.maxUploadSize')} MB。超过时上传框会显示英文提示“File must be … or smaller”，"
            "意思是文件太大、没有上传：请按年份或社区拆成几个文件分别导入（命令行导入不受此限制）。")
-update = st.checkbox("数据库中已有的记录按文件内容更新（例如同一诉求编号的诉求）", key="data_update",
+update = may_import and st.checkbox("数据库中已有的记录按文件内容更新（例如同一诉求编号的诉求）", key="data_update",
                      help="不勾选时，文件中与已有记录重复的行会被列为问题，整个文件不导入。")
 
 if upload is not None:
@@ -61,14 +67,15 @@ if upload is not None:
             names = []
         if len(names) > 1:
             sheet = st.selectbox("工作表", names, key="data_sheet")
-    check_key = (hashlib.sha256(data).hexdigest(), table, sheet, update, db.data_version(con))
+    check_key = (hashlib.sha256(data).hexdigest(), table, sheet, update, db.data_version(con), actor)
     cached = st.session_state.get("data_check")
     if cached is None or cached[0] != check_key:
         with st.spinner("正在检查文件……"):
             cur = con.cursor()
             try:
                 report = importer.validate(cur, table, data, upload.name, sheet=sheet, update=update,
-                                           max_bytes=st.get_option("server.maxUploadSize") * 1024 * 1024)
+                                           max_bytes=st.get_option("server.maxUploadSize") * 1024 * 1024,
+                                           scope=actor.scope)
             finally:
                 cur.close()
         if report.rows is not None and len(report.rows) > PREVIEW_ROWS:
@@ -98,7 +105,13 @@ if upload is not None:
             st.caption(f"预览仅显示前 {PREVIEW_ROWS} 行。")
         if st.button("导入", type="primary", key="data_import", icon=":material/upload:"):
             with st.spinner("正在导入……"):
-                _, result = importer.import_file(con, table, data, upload.name, sheet=sheet, update=update, who=WHO)
+                try:
+                    _, result = importer.import_file(con, table, data, upload.name, sheet=sheet, update=update,
+                                                     actor=actor)
+                except access.AccessError as exc:
+                    st.session_state["data_flash"] = ("error", str(exc))
+                    st.session_state.pop("data_check", None)
+                    st.rerun()
             if result is None:
                 st.session_state["data_flash"] = ("error", "导入前的复核发现了问题（数据可能刚被其他人修改），没有导入任何数据；请重新上传检查。")
             else:
@@ -112,53 +125,66 @@ if upload is not None:
 # 3. 导入记录 --------------------------------------------------------------------------------
 st.header("3. 导入记录")
 batches = runtime.query("data/batches")
+batches = batches[batches["in_scope"]]   # a scoped user sees only batches wholly inside the scope
+may_undo = access.allowed(actor, "undo").ok
+may_restore_demo = access.allowed(actor, "remove_demo").ok
 if batches.empty:
-    st.info("还没有导入过数据。", icon=":material/info:")
+    st.info("还没有导入过数据。" if actor.scope.is_all else "您的范围内还没有导入过数据。", icon=":material/info:")
 else:
-    st.caption("撤销一个批次：删除它新增的行，把它更新过的行恢复成导入前的样子。")
+    st.caption("撤销一个批次：删除它新增的行，把它更新过的行恢复成导入前的样子。每一批都记录了是谁在什么时候导入、撤销的。")
     for b in batches.head(MAX_BATCHES_SHOWN).itertuples():
         with st.container(border=True):
             info, action = st.columns([5, 1], vertical_alignment="center")
-            if b.table_name == importer.DEMO_REMOVAL:
-                what = f"**第 {b.batch_id} 批** · 替换演示数据 · {b.file_name}"
+            demo_batch = b.table_name == importer.DEMO_REMOVAL
+            if demo_batch:
+                what = f"**第 {b.batch_id} 批** · 替换演示数据 · {md_escape(b.file_name)}"
             else:
-                what = (f"**第 {b.batch_id} 批** · {TABLE_LABELS.get(b.table_name, b.table_name)} · {b.file_name} · "
+                what = (f"**第 {b.batch_id} 批** · {TABLE_LABELS.get(b.table_name, b.table_name)} · {md_escape(b.file_name)} · "
                         f"新增 {b.rows_added:,} 行，更新 {b.rows_updated:,} 行")
             info.markdown(what)
-            when = f"{b.imported_at:%Y-%m-%d %H:%M}" + (f" · {b.imported_by}" if b.imported_by else "")
+            when = f"{b.imported_at:%Y-%m-%d %H:%M} 由 {md_escape(b.imported_by or '（未记录）')} 导入"
             if b.sha256:
                 when += f" · SHA-256 {b.sha256[:12]}…"
             if b.undone_at is not None and b.undone_at == b.undone_at:
-                info.caption(f"{when} · 已于 {b.undone_at:%Y-%m-%d %H:%M} 撤销")
+                by = f" 由 {md_escape(b.undone_by)}" if isinstance(b.undone_by, str) else ""
+                info.caption(f"{when} · 已于 {b.undone_at:%Y-%m-%d %H:%M}{by} 撤销")
                 action.caption("已撤销")
             else:
                 info.caption(when)
-                if action.button("撤销", key=f"undo_{b.batch_id}", icon=":material/undo:"):
+                if (may_restore_demo if demo_batch else may_undo) and \
+                        action.button("撤销", key=f"undo_{b.batch_id}", icon=":material/undo:"):
                     try:
-                        st.session_state["data_flash"] = ("success", importer.undo(con, int(b.batch_id)))
+                        st.session_state["data_flash"] = ("success", importer.undo(con, int(b.batch_id), actor=actor))
                     except importer.ImportRefused as exc:
                         p = exc.problems[0]
                         st.session_state["data_flash"] = ("error", f"不能撤销：{p.message}。{p.expected}")
+                    except access.AccessError as exc:
+                        st.session_state["data_flash"] = ("error", f"不能撤销：{exc}")
                     st.session_state.pop("data_check", None)
                     st.rerun()
     if len(batches) > MAX_BATCHES_SHOWN:
         st.caption(f"仅显示最近 {MAX_BATCHES_SHOWN} 批。")
 
 # 4. 演示数据 --------------------------------------------------------------------------------
-lineage = runtime.query("common/lineage")
-demo_rows = int(lineage.loc[lineage["source"].isin(["simulated", "published"]), "rows"].sum()) if not lineage.empty else 0
-st.header("4. 用本街道的数据替换演示数据")
-if demo_rows == 0:
-    st.caption("数据库中没有演示数据。")
-else:
-    st.markdown(f"数据库中有 **{demo_rows:,}** 行演示数据（模拟数据和报道中的公开数字）。删除后，各页面只显示本街道导入的数据，"
-                "页面顶部的“演示数据”提示也会消失。这一操作记为一个批次，需要时可在上面的导入记录中撤销、恢复演示数据。")
-    confirm = st.checkbox(f"我确认删除全部 {demo_rows:,} 行演示数据", key="data_confirm_demo")
-    if st.button("删除演示数据", disabled=not confirm, key="data_remove_demo", icon=":material/delete:"):
-        try:
-            st.session_state["data_flash"] = ("success", importer.remove_demo_data(con, who=WHO))
-        except importer.ImportRefused as exc:
-            p = exc.problems[0]
-            st.session_state["data_flash"] = ("error", f"未删除：{p.message}。{p.expected}")
-        st.session_state.pop("data_check", None)
-        st.rerun()
+if access.ROLE_ACTIONS[actor.role] >= {"remove_demo"}:
+    lineage = runtime.query("common/lineage")
+    demo_rows = int(lineage.loc[lineage["source"].isin(["simulated", "published"]), "rows"].sum()) if not lineage.empty else 0
+    st.header("4. 用本街道的数据替换演示数据")
+    if demo_rows == 0:
+        st.caption("数据库中没有演示数据。")
+    elif may_restore_demo:
+        st.markdown(f"数据库中有 **{demo_rows:,}** 行演示数据（模拟数据和报道中的公开数字）。删除后，各页面只显示本街道导入的数据，"
+                    "页面顶部的“演示数据”提示也会消失。这一操作记为一个批次，需要时可在上面的导入记录中撤销、恢复演示数据。")
+        confirm = st.checkbox(f"我确认删除全部 {demo_rows:,} 行演示数据", key="data_confirm_demo")
+        if st.button("删除演示数据", disabled=not confirm, key="data_remove_demo", icon=":material/delete:"):
+            try:
+                st.session_state["data_flash"] = ("success", importer.remove_demo_data(con, actor=actor))
+            except importer.ImportRefused as exc:
+                p = exc.problems[0]
+                st.session_state["data_flash"] = ("error", f"未删除：{p.message}。{p.expected}")
+            except access.AccessError as exc:
+                st.session_state["data_flash"] = ("error", f"未删除：{exc}")
+            st.session_state.pop("data_check", None)
+            st.rerun()
+    else:
+        st.caption(f"数据库中有 {demo_rows:,} 行演示数据；当前不能删除（原因见页面顶部的提示）。")

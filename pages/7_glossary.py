@@ -3,13 +3,16 @@
 import pandas as pd
 import streamlit as st
 
-from governance import runtime, ui
+from governance import access, runtime, ui
 from governance.demo import ARTICLE, PUBLISHED_FACTS
 from governance.indicators import FAMILIES, by_family
-from governance.labels import SOURCE_LABELS, TABLE_LABELS
+from governance.labels import SOURCE_LABELS, TABLE_LABELS, md_escape
 
 ui.frame_guard()
 st.title("指标说明")
+_actor = runtime.actor()
+st.info(f"您的查看范围：{md_escape(_actor.scope.label())}（{access.ROLES.get(_actor.role, _actor.role)}）。"
+        "各页面的数字、排名、相似社区和下载都只计算这一范围内的社区。", icon=":material/visibility:")
 st.caption("每个指标只有这一处定义；各页面的卡片、图表和测试都读取同一份定义（governance/indicators.py）。")
 
 for letter, family in FAMILIES.items():

@@ -191,3 +191,9 @@ def build(path: Path | str, extra: dict[str, list[dict]] | None = None) -> Path:
     finally:
         con.close()
     return path
+
+
+# Who the importer tests act as: an admin of everything (the command line without --as).
+from governance.access import Actor as _Actor  # noqa: E402
+
+ADMIN = _Actor(email="test-admin@example.org", name="测试管理员", role="admin", mode="cli")

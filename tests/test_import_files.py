@@ -15,6 +15,8 @@ import openpyxl
 import pytest
 
 from governance import db, importer, templates
+from governance.access import ALL_SCOPE
+from tests.fixtures import ADMIN
 
 TICKET_HEAD = "诉求编号,街道,社区,小区,楼栋,一级分类,受理时间,办结时间"
 
@@ -24,7 +26,7 @@ def csv_bytes(*lines: str, encoding: str = "utf-8") -> bytes:
 
 
 def check(con, table: str, data: bytes, name: str = "f.csv", **kw):
-    report = importer.validate(con, table, data, name, **kw)
+    report = importer.validate(con, table, data, name, **kw, scope=ALL_SCOPE)
     return [(p.row, p.column, p.message) for p in report.problems], report
 
 
@@ -104,7 +106,7 @@ CASES = [
 @pytest.mark.parametrize("case,table,data,name,expected", CASES, ids=[c[0] for c in CASES])
 def test_bad_file_is_reported_exactly_and_nothing_is_written(fixture_con, case, table, data, name, expected):
     before = table_counts(fixture_con)
-    report, result = importer.import_file(fixture_con, table, data, name)
+    report, result = importer.import_file(fixture_con, table, data, name, actor=ADMIN)
     assert result is None
     assert [(p.row, p.column, p.message) for p in report.problems] == expected
     assert all(p.expected for p in report.problems if p.message != "这是模板里的示例行")
@@ -122,7 +124,7 @@ def test_file_over_the_size_limit(fixture_con):
 def test_gbk_file_with_chinese_headers_imports(fixture_con):
     data = csv_bytes(TICKET_HEAD + ",回访联系上,是否解决,满意度",
                      "G1,东街道,甲社区,甲一小区,1号楼,物业管理,2023/6/1 9:30,2023年6月2日,是,否,不满意", encoding="gbk")
-    report, result = importer.import_file(fixture_con, "tickets", data, "gbk.csv")
+    report, result = importer.import_file(fixture_con, "tickets", data, "gbk.csv", actor=ADMIN)
     assert report.problems == [] and result.added == 1
     row = fixture_con.execute("SELECT community_id, compound_id, building_id, received_at, closed_at, contacted, solved, "
                               "satisfaction, source, batch_id FROM tickets WHERE ticket_id = 'G1'").fetchall()[0]
@@ -138,7 +140,7 @@ def test_awkward_but_valid_values(fixture_con):
             "\n"
             "测试省,测试市,测试区,东街道,新二村,农村,\"1,200\",\n"
             ",,,,,,,\n\n").encode("utf-8")
-    report, result = importer.import_file(fixture_con, "communities", data, "c.csv")
+    report, result = importer.import_file(fixture_con, "communities", data, "c.csv", actor=ADMIN)
     assert report.problems == [] and result.added == 2
     rows = fixture_con.execute("SELECT community, type, households, residents FROM communities WHERE batch_id = ? "
                                "ORDER BY community_id", [result.batch_id]).fetchall()
@@ -151,7 +153,7 @@ def test_awkward_but_valid_values(fixture_con):
 ])
 def test_date_forms(fixture_con, text, expected):
     data = csv_bytes("街道,社区,做法名称,开始日期", f"东街道,甲社区,新做法,{text}")
-    report, result = importer.import_file(fixture_con, "practices", data, "p.csv")
+    report, result = importer.import_file(fixture_con, "practices", data, "p.csv", actor=ADMIN)
     assert report.problems == []
     assert fixture_con.execute("SELECT started_on FROM practices WHERE batch_id = ?", [result.batch_id]).fetchall() == [(expected,)]
 
@@ -160,14 +162,14 @@ def test_date_forms(fixture_con, text, expected):
                                         ("0", False), ("TRUE", True), ("false", False)])
 def test_yes_no_forms(fixture_con, word, value):
     data = csv_bytes("街道,社区,组织名称,组织类型,是否党建引领,成立日期", f"东街道,甲社区,新队,志愿服务,{word},2023-01-01")
-    report, result = importer.import_file(fixture_con, "social_orgs", data, "o.csv")
+    report, result = importer.import_file(fixture_con, "social_orgs", data, "o.csv", actor=ADMIN)
     assert report.problems == []
     assert fixture_con.execute("SELECT party_led FROM social_orgs WHERE org = '新队'").fetchall() == [(value,)]
 
 
 def test_months_as_chinese_text(fixture_con):
     data = csv_bytes("街道,社区,组织名称,月份,志愿者人数", "东街道,甲社区,甲志愿服务队,2023年7月,30")
-    report, result = importer.import_file(fixture_con, "org_monthly", data, "m.csv")
+    report, result = importer.import_file(fixture_con, "org_monthly", data, "m.csv", actor=ADMIN)
     assert report.problems == []
     assert fixture_con.execute("SELECT org_id, month, volunteers FROM org_monthly WHERE batch_id = ?",
                                [result.batch_id]).fetchall() == [(401, dt.date(2023, 7, 1), 30)]
@@ -201,7 +203,7 @@ def test_xlsx_merged_headers_excel_dates_and_named_sheet(fixture_con):
 
     data = xlsx(build)
     assert importer.sheet_names(data) == ["说明", "诉求台账"]
-    report, result = importer.import_file(fixture_con, "tickets", data, "台账.xlsx", sheet="诉求台账")
+    report, result = importer.import_file(fixture_con, "tickets", data, "台账.xlsx", sheet="诉求台账", actor=ADMIN)
     assert report.problems == [] and result.added == 2
     rows = fixture_con.execute("SELECT ticket_id, received_at, contacted, solved, satisfaction FROM tickets "
                                "WHERE batch_id = ? ORDER BY ticket_id", [result.batch_id]).fetchall()
@@ -239,7 +241,7 @@ def test_unknown_sheet(fixture_con):
 
 def test_extra_columns_are_reported_and_ignored(fixture_con):
     data = csv_bytes("街道,社区,小区,户数,负责人", "东街道,甲社区,甲四小区,10,老王")
-    report, result = importer.import_file(fixture_con, "compounds", data, "c.csv")
+    report, result = importer.import_file(fixture_con, "compounds", data, "c.csv", actor=ADMIN)
     assert report.warnings == ["列“负责人”不是“小区”表的列，已忽略"]
     assert result.added == 1
 
@@ -269,5 +271,5 @@ def test_new_database_gets_an_empty_schema(tmp_path):
     con = db.connect(tmp_path / "new.duckdb")
     assert table_counts(con) == {t: 0 for t in importer.SPECS}
     data = csv_bytes("省,市,区县,街道,社区,类型", "湖北省,武汉市,汉阳区,江堤街道,某社区,城市")
-    report, result = importer.import_file(con, "communities", data, "c.csv")
+    report, result = importer.import_file(con, "communities", data, "c.csv", actor=ADMIN)
     assert result.added == 1 and result.batch_id == 1

@@ -19,6 +19,7 @@ from streamlit.testing.v1 import AppTest
 from governance import db, exports, importer, runtime
 from governance.labels import md_escape
 from tests.browser import open_page, running_server, wait_for_app
+from tests.fixtures import ADMIN
 
 ROOT = Path(__file__).resolve().parent.parent
 S = "<script>alert(1)</script>"
@@ -63,7 +64,7 @@ def build(path: Path) -> Path:
     try:
         for table, rows in FILES:
             name = f"{I}.csv" if table == "practices" else f"{table}.csv"   # the batch list shows it
-            report, batch = importer.import_file(con, table, _csv(rows), name, who="test")
+            report, batch = importer.import_file(con, table, _csv(rows), name, actor=ADMIN)
             assert batch is not None, report.problems
     finally:
         con.close()
@@ -236,7 +237,7 @@ def test_no_script_runs_and_names_read_as_text_in_a_browser(hostile_db, browser,
         page = context.new_page()
         page.goto(f"{base}/overview?street={quote(STREET)}&community={quote(M)}")
         wait_for_app(page)
-        header = page.locator("[data-testid='stCaptionContainer']").first
+        header = page.locator("[data-testid='stMain'] [data-testid='stCaptionContainer']").first
         assert header.inner_text().endswith(f"{STREET} › {M}") or f"{STREET} › {M}" in header.inner_text()
         assert header.locator("strong, em, .katex").count() == 0, header.inner_html()   # no bold or formula
         # no disguised link: "[链接](…)" reads as typed; a bare address may still be linked by GFM's

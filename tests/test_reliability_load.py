@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from governance import db, importer, load, runtime
 from governance.access import ALL_SCOPE
+from tests.fixtures import ADMIN
 
 ROOT = Path(__file__).resolve().parent.parent
 N = 40  # tickets imported in the middle of a page run
@@ -52,7 +53,7 @@ def test_an_import_committing_mid_run_never_shows_a_mix(own_db, monkeypatch):
             state["runs_of_monthly"] += 1
             if not state["imported"]:
                 state["imported"] = True
-                _, batch = importer.import_file(con, "tickets", data, "诉求.csv", who="test")
+                _, batch = importer.import_file(con, "tickets", data, "诉求.csv", actor=ADMIN)
                 assert batch is not None and batch.added == N
         return real(con, name, params, *a, **kw)
 
@@ -76,7 +77,7 @@ def test_a_result_is_never_filed_under_another_data_version(own_db):
     con = db.connect(path)
     try:
         version = db.data_version(con)
-        importer.import_file(con, "tickets", data, "诉求.csv", who="test")
+        importer.import_file(con, "tickets", data, "诉求.csv", actor=ADMIN)
         with pytest.raises(db.DataChanged):
             db.run_query(con, "tickets/monthly", {**load_params(), }, version=version, scope=ALL_SCOPE)
         assert not db.run_query(con, "tickets/monthly", load_params(), version=db.data_version(con), scope=ALL_SCOPE).empty
@@ -92,7 +93,7 @@ def test_readers_see_the_data_before_until_the_import_commits(own_db):
         before = count()
         writer = con.cursor()
         writer.execute("BEGIN")
-        report = importer.validate(writer, "tickets", data, "诉求.csv")
+        report = importer.validate(writer, "tickets", data, "诉求.csv", scope=ALL_SCOPE)
         importer._write(writer, report, "test")
         assert count() == before                         # uncommitted rows are invisible to readers
         writer.execute("COMMIT")

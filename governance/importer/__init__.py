@@ -32,11 +32,11 @@ from governance.importer.specs import (
 )
 from governance.importer.undo import undo
 from governance.importer.validation import validate
-from governance.importer.writing import _write, current_user, import_file
+from governance.importer.writing import _write, import_file
 
 __all__ = [
     "BatchResult", "CHILDREN", "Col", "DEMO_REMOVAL", "ImportRefused", "KIND_EXPECTED", "MAX_FILE_BYTES",
-    "MAX_PROBLEMS_KEPT", "Problem", "RawTable", "Report", "SATISFACTION", "SPECS", "Spec", "current_user",
+    "MAX_PROBLEMS_KEPT", "Problem", "RawTable", "Report", "SATISFACTION", "SPECS", "Spec",
     "demo_row_count", "export_frame", "header_map", "import_file", "read_raw", "remove_demo_data", "sheet_names",
     "undo", "validate", "_write",
 ]

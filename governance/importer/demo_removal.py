@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from governance.access import Actor, require
 from governance.importer.problems import _refuse
 from governance.importer.specs import CHILDREN, DEMO_REMOVAL
 from governance.importer.writing import _PK, _columns, _in_transaction, _next_batch_id
@@ -20,7 +21,7 @@ def demo_row_count(con) -> int:
         cur.close()
 
 
-def remove_demo_data(con, who: str | None = None) -> str:
+def remove_demo_data(con, *, actor: Actor) -> str:
     """Delete every simulated or published row, as one batch that can be undone.
 
     DuckDB refuses to delete parent rows in the transaction that deleted their children
@@ -29,6 +30,8 @@ def remove_demo_data(con, who: str | None = None) -> str:
     between steps, the batch holds exactly what was removed so far: undoing it restores that,
     running the removal again finishes the rest.
     """
+    require(actor, "remove_demo")
+    who = actor.who
     demo = "source IN ('simulated', 'published')"
 
     def start(cur):
@@ -46,6 +49,8 @@ def remove_demo_data(con, who: str | None = None) -> str:
         batch = _next_batch_id(cur)
         cur.execute("INSERT INTO import_batches VALUES (?, ?, ?, '', 0, 0, ?, ?, NULL)",
                     [batch, DEMO_REMOVAL, f"删除演示数据 {total:,} 行", dt.datetime.now().replace(microsecond=0), who])
+        cur.execute("INSERT INTO audit_log (happened_at, actor, action, target, detail) VALUES (?, ?, 'remove_demo', ?, ?)",
+                    [dt.datetime.now().replace(microsecond=0), who, str(batch), f"删除演示数据 {total:,} 行"])
         return batch, total
 
     batch, total = _in_transaction(con, start)

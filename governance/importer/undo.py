@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from governance.access import Actor, allowed, require
+from governance.importer import scoping
 from governance.importer.problems import _refuse
 from governance.importer.demo_removal import _restore_demo
 from governance.importer.specs import CHILDREN, DEMO_REMOVAL
@@ -13,8 +15,13 @@ from governance.labels import TABLE_LABELS
 
 
 
-def undo(con, batch_id: int) -> str:
-    """Undo one batch: delete the rows it added, give the rows it changed their previous version."""
+def undo(con, batch_id: int, *, actor: Actor) -> str:
+    """Undo one batch: delete the rows it added, give the rows it changed their previous version.
+
+    `actor` must be allowed to undo, and every community the batch wrote rows for must lie inside
+    their scope (the removal of the demonstration data: only who may remove it); the undo is audited.
+    """
+    require(actor, "undo")
 
     def work(cur):
         rows = cur.execute("SELECT table_name, undone_at FROM import_batches WHERE batch_id = ?", [batch_id]).fetchall()
@@ -23,6 +30,17 @@ def undo(con, batch_id: int) -> str:
         table, undone_at = rows[0]
         if undone_at is not None:
             raise _refuse(f"第 {batch_id} 批已于 {undone_at:%Y-%m-%d %H:%M} 撤销过")
+        if table == DEMO_REMOVAL:
+            decision = allowed(actor, "remove_demo")
+            if not decision.ok:
+                raise _refuse(f"第 {batch_id} 批是删除演示数据，不能撤销：{decision.reason}")
+        elif not actor.scope.is_all:
+            outside = scoping.batch_outside(cur, batch_id)
+            if outside is None or outside:
+                raise _refuse(f"第 {batch_id} 批含有您范围（{actor.scope.label()}）以外社区的数据，不能撤销",
+                              "请联系管理员")
+        cur.execute("INSERT INTO audit_log (happened_at, actor, action, target, detail) VALUES (?, ?, 'undo', ?, ?)",
+                    [dt.datetime.now().replace(microsecond=0), actor.who, str(batch_id), TABLE_LABELS.get(table, table)])
         if table == DEMO_REMOVAL:
             return _restore_demo(cur, batch_id)
         pk = _PK[table]
@@ -51,4 +69,4 @@ def undo(con, batch_id: int) -> str:
                     [dt.datetime.now().replace(microsecond=0), batch_id])
         return f"已撤销第 {batch_id} 批（{TABLE_LABELS[table]}）：删除新增的 {n_deleted:,} 行，恢复被更新的 {n_restored:,} 行。"
 
-    return _in_transaction(con, work)
+    return _in_transaction(con, work, scope=actor.scope)

@@ -8,6 +8,8 @@ import hashlib
 import numpy as np
 import pandas as pd
 
+from governance.access import Scope, set_scope
+from governance.importer import scoping
 from governance.importer.problems import ImportRefused, Problem, Report
 from governance.importer.reading import read_raw
 from governance.importer.specs import MAX_FILE_BYTES, SPECS, Spec, _norm_header, header_map
@@ -43,10 +45,13 @@ def _same_file_problem(row) -> Problem:
 
 
 def validate(con, table: str, data: bytes, file_name: str, sheet: str | None = None, update: bool = False,
-             max_bytes: int = MAX_FILE_BYTES) -> Report:
-    """Read and check a file for `table` against the stored rows; nothing is written."""
+             max_bytes: int = MAX_FILE_BYTES, *, scope: Scope) -> Report:
+    """Read and check a file for `table` against the stored rows, inside the importing user's
+    `scope` (set on `con`: names outside it are not found, rows outside it are problems); nothing
+    is written."""
     if table not in SPECS:
         raise ValueError(f"unknown table {table}")
+    set_scope(con, scope)
     spec = SPECS[table]
     report = Report(table, file_name, _sha256(data))
     try:
@@ -117,11 +122,12 @@ def validate(con, table: str, data: bytes, file_name: str, sheet: str | None = N
         df["community_id"] = pd.Series(pd.NA, index=df.index, dtype="Int64")
     names = df[["_i"] + [c for c in ("street", "community", "compound", "building", "org") if c in df]]
     if "community" in spec.refs:
-        found = _lookup(con, names, "SELECT f._i, c.community_id AS v FROM _imp f JOIN communities c "
+        found = _lookup(con, names, "SELECT f._i, c.community_id AS v FROM _imp f "
+                                    "JOIN selected_communities(NULL, NULL, NULL, NULL, NULL) c "
                                     "ON c.street = f.street AND c.community = f.community")
         df.loc[found.index, "community_id"] = found.astype("int64")
         miss = (df["community_id"].isna() & df["street"].notna() & df["community"].notna()).to_numpy()
-        msg = "在“" + df["street"].fillna("") + "”下找不到这个社区"
+        msg = "在“" + df["street"].fillna("") + "”下找不到这个社区" + scoping.outside_note(scope)
         out.add(miss, col_label("community"), df["community"], msg, "已在“社区”表中的社区名称（先导入社区）")
     # (reference, its id column, the id it hangs under, lookup SQL, what is wrong, what is expected)
     lookups = [
@@ -165,6 +171,9 @@ def validate(con, table: str, data: bytes, file_name: str, sheet: str | None = N
         out.add(df["_update"].to_numpy() & ~dup.to_numpy(), col_label(ident), raw_of(ident).astype(object),
                 "数据库中已有这条记录（" + "、".join(spec.col(k).label for k in key) + "相同）",
                 "新的记录；如要用文件内容更新已有记录，请勾选“更新已有记录”（命令行加 --update）")
+
+    # rows (and stored rows an update would overwrite) outside the importing user's scope
+    scoping.check(con, table, df, out, col_label, raw_of, scope)
 
     # by row as the user reads the file (whole-file problems first); within a row, in check order
     report.problems = sorted(out.problems, key=lambda p: p.row or 0)

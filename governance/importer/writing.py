@@ -4,11 +4,12 @@ in undo_<table> first), lineage recorded in import_batches, rollups rebuilt insi
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 
 import numpy as np
 import pandas as pd
 
+from governance.access import Actor, Scope, require, set_scope
+from governance.importer import scoping
 from governance.importer.problems import BatchResult, Report
 from governance.importer.specs import MAX_FILE_BYTES, SPECS, Spec
 from governance.importer.validation import validate
@@ -54,21 +55,24 @@ def _next_batch_id(con) -> int:
 
 
 def import_file(con, table: str, data: bytes, file_name: str, sheet: str | None = None, update: bool = False,
-                who: str | None = None, max_bytes: int = MAX_FILE_BYTES) -> tuple[Report, BatchResult | None]:
+                max_bytes: int = MAX_FILE_BYTES, *, actor: Actor) -> tuple[Report, BatchResult | None]:
     """Validate and, when there is no problem, write the file as one batch in one transaction.
 
-    Validation runs inside the transaction, so it sees exactly the rows the write builds on.
-    Returns the report and the batch (None when anything was wrong: then nothing was written).
+    `actor` is who is importing: they must be allowed to import, every row must lie inside their
+    scope, and the batch records them. Validation runs inside the transaction, so it sees exactly
+    the rows the write builds on. Returns the report and the batch (None when anything was wrong:
+    then nothing was written). Raises AccessError when the actor may not import at all.
     """
+    require(actor, "import")
     cur = con.cursor()
     try:
         cur.execute("BEGIN")
         try:
-            report = validate(cur, table, data, file_name, sheet, update, max_bytes)
+            report = validate(cur, table, data, file_name, sheet, update, max_bytes, scope=actor.scope)
             if not report.ok:
                 cur.execute("ROLLBACK")
                 return report, None
-            result = _write(cur, report, who)
+            result = _write(cur, report, actor.who)
             cur.execute("COMMIT")
             return report, result
         except BaseException:
@@ -116,14 +120,28 @@ def _write(con, report: Report, who: str | None) -> BatchResult:
     con.execute("INSERT INTO import_batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)",
                 [batch, table, report.file_name, report.sha256, len(new), int(upd.sum()),
                  dt.datetime.now().replace(microsecond=0), who])
+    if table == "communities":
+        touched = list(new[spec.id_col]) + list(changed[spec.id_col]) if upd.any() else list(new[spec.id_col])
+    elif table == "org_monthly":
+        touched = [r[0] for r in con.execute(
+            f"SELECT DISTINCT community_id FROM social_orgs WHERE org_id IN (SELECT org_id FROM {table} "
+            f"WHERE batch_id = {int(batch)})").fetchall()]
+    else:
+        touched = rows["community_id"].dropna().astype("int64").unique()
+    scoping.record_batch_communities(con, batch, touched)
+    con.execute("INSERT INTO audit_log (happened_at, actor, action, target, detail) VALUES (?, ?, 'import', ?, ?)",
+                [dt.datetime.now().replace(microsecond=0), who or "", str(batch),
+                 f"{spec.label}：{report.file_name}，新增 {len(new):,} 行，更新 {int(upd.sum()):,} 行"])
     bump_data_version(con)
     refresh_rollups(con, transaction=False, tickets_changed=table == "tickets")
     return BatchResult(batch, table, len(new), int(upd.sum()))
 
 
-def _in_transaction(con, work):
+def _in_transaction(con, work, scope: Scope | None = None):
     cur = con.cursor()
     try:
+        if scope is not None:
+            set_scope(cur, scope)
         cur.execute("BEGIN")
         try:
             result = work(cur)
@@ -137,9 +155,3 @@ def _in_transaction(con, work):
     finally:
         cur.close()
 
-
-def current_user() -> str | None:
-    try:
-        return getpass.getuser()
-    except Exception:
-        return None
