@@ -29,6 +29,7 @@ class Selection:
     community: str | None = None
     period: Period | None = None
     notices: tuple[str, ...] = field(default_factory=tuple)
+    within: str | None = None   # the user's scope when it is not 全部 (the selection never leaves it)
 
     def region_params(self) -> dict:
         return {k: getattr(self, k) for k in LEVELS}
@@ -39,7 +40,9 @@ class Selection:
 
     def region_label(self) -> str:
         parts = [getattr(self, k) for k in LEVELS if getattr(self, k)]
-        return " › ".join(parts) if parts else "全部社区"
+        if parts:
+            return " › ".join(parts)
+        return f"{self.within.replace('/', ' › ')}（您的范围）的全部社区" if self.within else "全部社区"
 
     def query_string(self) -> dict:
         """The URL parameters that reproduce this selection (defaults left out)."""
@@ -175,7 +178,8 @@ def sidebar(communities: pd.DataFrame, first_month: dt.date, last_month: dt.date
     if last < first:
         st.sidebar.caption("截止月份早于起始月份，已按对调后的期间显示。")
         first, last = last, first
-    sel = Selection(**chosen, period=Period(first, last), notices=tuple(state.get("_filter_notices", ())))
+    sel = Selection(**chosen, period=Period(first, last), notices=tuple(state.get("_filter_notices", ())),
+                    within=None if scope.is_all else scope.label())
 
     wanted = sel.query_string()
     for key in PARAM_KEYS:

@@ -63,13 +63,21 @@ def gate(con) -> access.Actor:
     return actor
 
 
-def _screen_navigation() -> None:
-    """The sign-in screens list no pages (and leave Streamlit's pages-folder mode)."""
-    st.navigation([st.Page(lambda: None, title="登录", url_path="signin", default=True)], position="hidden")
+def _screen(render) -> None:
+    """Show a sign-in screen at whatever address was asked for (a deep link stays a link, with no
+    "page not found"), listing no pages; `render` draws it in place of every page."""
+    from governance.navigation import PAGES
+
+    urls = ["home"] + [url for _, _, url, _ in PAGES]
+    st.navigation([st.Page(render, title="社区治理指标看板", url_path=url, default=(i == 0))
+                   for i, url in enumerate(urls)], position="hidden").run()
 
 
 def _login_screen(section: dict) -> None:
-    _screen_navigation()
+    _screen(lambda: _login_body(section))
+
+
+def _login_body(section: dict) -> None:
     st.title("社区治理指标看板")
     st.markdown("本看板需要登录后使用。请点击下面的按钮，用本单位的统一身份认证账号登录。")
     if st.button("登录", type="primary", icon=":material/login:", key="signin_login"):
@@ -78,7 +86,10 @@ def _login_screen(section: dict) -> None:
 
 
 def _unauthorized_screen(email: str | None) -> None:
-    _screen_navigation()
+    _screen(lambda: _unauthorized_body(email))
+
+
+def _unauthorized_body(email: str | None) -> None:
     st.title("未授权")
     shown = email or "（身份提供方没有提供邮箱）"
     st.error(f"账号 {md_escape(shown)} 已通过统一身份认证，但还没有登记为本看板的用户，不能查看数据。"
@@ -93,7 +104,7 @@ def sidebar_account(actor: access.Actor) -> None:
     role = access.ROLES.get(actor.role, actor.role)
     if actor.mode == "login":
         box.markdown(f"**{md_escape(actor.name)}**")
-        box.caption(f"{md_escape(actor.email)} · {role} · 范围：{md_escape(actor.scope.label())}")
+        box.text(f"{actor.email}\n{role} · 范围：{actor.scope.label()}")   # as text: an email is no link
         if box.button("退出登录", key="signin_logout", icon=":material/logout:", width="stretch"):
             st.logout()
     else:

@@ -12,5 +12,5 @@ if [ ${#need[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}"
 fi
-python -m pip install -q --disable-pip-version-check -r requirements.txt
+python -m pip install -q --disable-pip-version-check -r requirements-dev.txt
 exec python -m pytest "$@"

@@ -27,10 +27,12 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_server(db_path: Path | None = None, env: dict | None = None, timeout: float = 90):
-    """Start `streamlit run app.py` on a free port; yield its base URL; stop it afterwards.
+def running_server(db_path: Path | None = None, env: dict | None = None, timeout: float = 90,
+                   port: int | None = None, address: str = "127.0.0.1", args: tuple = ()):
+    """Start `streamlit run app.py` on a free port (or `port`); yield its base URL; stop it afterwards.
 
-    Without db_path a fresh demo database is built in a temporary folder.
+    Without db_path a fresh demo database is built in a temporary folder. `address` is where it
+    listens (the URL always uses 127.0.0.1); `args` are further `streamlit run` options.
     """
     from governance.demo import build_demo_database
 
@@ -38,12 +40,12 @@ def running_server(db_path: Path | None = None, env: dict | None = None, timeout
     if db_path is None:
         db_path = tmp / "demo.duckdb"
         build_demo_database(db_path)
-    port = free_port()
+    port = port or free_port()
     proc_env = {**os.environ, "GOVERNANCE_DB": str(db_path), **(env or {})}
     log = open(tmp / "server.log", "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+         "--server.address", address, "--server.headless", "true", "--browser.gatherUsageStats", "false", *args],
         cwd=ROOT, env=proc_env, stdout=log, stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from governance.access import Scope
-from governance.labels import LEVELS, md_escape
+from governance.labels import LEVELS
 
 # The stored row an update would overwrite, and the community it belongs to.
 _OWNER_SQL = {
@@ -29,7 +29,7 @@ _OWNER_SQL = {
 
 def outside_note(scope: Scope | None) -> str:
     """Added to a "not found" message when the user sees only part of the data."""
-    return "" if scope is None or scope.is_all else f"（或不在您的范围“{md_escape(scope.label())}”内）"
+    return "" if scope is None or scope.is_all else f"（或不在您的范围“{scope.label()}”内）"
 
 
 def check(con, table: str, df: pd.DataFrame, out, col_label, raw_of, scope: Scope | None) -> None:
