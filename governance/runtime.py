@@ -64,6 +64,7 @@ def actor():
     who = st.session_state.get("_actor")
     if who is None:
         st.stop()
+        raise RuntimeError("no signed-in actor outside a Streamlit run: pass actor= explicitly")
     return who
 
 
@@ -72,9 +73,10 @@ def scope_key() -> str:
     return actor().scope.key()
 
 
-def query(name: str, params: dict | None = None, max_rows: int = db.MAX_ROWS) -> pd.DataFrame:
-    """Run queries/<name>.sql with bound parameters, cached until the data changes."""
-    scope = actor().scope
+def query(name: str, params: dict | None = None, max_rows: int = db.MAX_ROWS, *, as_actor=None) -> pd.DataFrame:
+    """Run queries/<name>.sql with bound parameters in the asking user's scope, cached until the
+    data changes. `as_actor` is for callers outside a Streamlit run (the benchmark)."""
+    scope = (as_actor or actor()).scope
     con = connection()
     path_str = str(db.db_path().resolve())
     frozen = tuple(sorted((k, _freeze(v)) for k, v in (params or {}).items()))
