@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 from governance.bulletin import Bulletin
-from governance.reports import CJK_FONT, CJK_FONT_INDEX, HEADER_FILL, chart_png
+from governance.reports import HEADER_FILL, chart_png, new_pdf
 
 CHART_SIZE = (1000, 520)          # pixels of a chart picture (rendered at scale 2)
 BODY_FONT, HEADING_FONT = "宋体", "黑体"  # Word: fonts every Chinese Windows has; the text stays text
@@ -211,35 +211,24 @@ def _widths(frame, total: float) -> list[float]:
 
 def pdf_bytes(b: Bulletin, pictures: dict | None = None) -> bytes:
     """The bulletin as an A4 portrait PDF with Noto Sans CJK embedded (fpdf2 subsets it)."""
-    from fpdf import FPDF
     from fpdf.fonts import FontFace
 
     pictures = chart_pictures(b) if pictures is None else pictures
 
-    class BulletinPDF(FPDF):
-        def header(self):
-            self.set_font("cjk", size=7.5)
-            self.set_text_color(90)
-            self.cell(0, 4, b.header, new_x="LMARGIN", new_y="NEXT")
-            if b.demo:
-                self.set_text_color(*DEMO_RGB)
-                self.multi_cell(0, 3.6, b.demo, align="L", new_x="LMARGIN", new_y="NEXT")
-            self.set_text_color(0)
-            self.set_draw_color(200)
-            self.line(self.l_margin, self.get_y() + 1, self.w - self.r_margin, self.get_y() + 1)
-            self.ln(4)
+    def draw_header(pdf):
+        pdf.set_font("cjk", size=7.5)
+        pdf.set_text_color(90)
+        pdf.cell(0, 4, b.header, new_x="LMARGIN", new_y="NEXT")
+        if b.demo:
+            pdf.set_text_color(*DEMO_RGB)
+            pdf.multi_cell(0, 3.6, b.demo, align="L", new_x="LMARGIN", new_y="NEXT")
+        pdf.set_text_color(0)
+        pdf.set_draw_color(200)
+        pdf.line(pdf.l_margin, pdf.get_y() + 1, pdf.w - pdf.r_margin, pdf.get_y() + 1)
+        pdf.ln(4)
 
-        def footer(self):
-            self.set_y(-11)
-            self.set_font("cjk", size=8)
-            self.set_text_color(120)
-            self.cell(0, 5, f"{b.title} · 第 {self.page_no()}/{{nb}} 页", align="C")
-
-    pdf = BulletinPDF(orientation="P", format="A4", unit="mm")
-    pdf.add_font("cjk", "", str(CJK_FONT), collection_font_number=CJK_FONT_INDEX)
-    pdf.set_auto_page_break(True, margin=16)
-    pdf.set_margins(15, 12, 15)
-    pdf.alias_nb_pages()
+    pdf = new_pdf("P", footer=lambda page: f"{b.title} · 第 {page}/{{nb}} 页", draw_header=draw_header,
+                  margins=(15, 12, 15), bottom=16)
     pdf.add_page()
     pdf.set_font("cjk", size=17)
     pdf.multi_cell(0, 9, b.title, new_x="LMARGIN", new_y="NEXT")

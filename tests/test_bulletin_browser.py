@@ -7,19 +7,11 @@ import pytest
 from docx import Document
 from pypdf import PdfReader
 
-from tests.browser import wait_for_app
+from tests.browser import download, wait_for_app
 
 pytestmark = pytest.mark.browser
 
 LINK = "bulletin?street=江堤街道&month=2023-08"
-
-
-def download(page, button_name):
-    button = page.get_by_role("button", name=button_name)
-    button.scroll_into_view_if_needed()
-    with page.expect_download() as info:
-        button.click()
-    return info.value.suggested_filename, open(info.value.path(), "rb").read()
 
 
 def test_street_bulletin_page_and_its_files(open_url):
