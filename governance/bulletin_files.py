@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 from governance.bulletin import Bulletin
-from governance.reports import HEADER_FILL, chart_png, new_pdf
+from governance.reports import HEADER_FILL, charts_png, new_pdf
 
 CHART_SIZE = (1000, 520)          # pixels of a chart picture (rendered at scale 2)
 BODY_FONT, HEADING_FONT = "宋体", "黑体"  # Word: fonts every Chinese Windows has; the text stays text
@@ -36,8 +36,9 @@ def absolute(link: str | None) -> str | None:
 
 def chart_pictures(b: Bulletin) -> dict[tuple[int, int], bytes | None]:
     """Every chart of the bulletin as PNG, keyed (section index, chart index); None where Kaleido failed."""
-    return {(i, j): chart_png(pio.to_json(go.Figure(c.figure)), *CHART_SIZE)
-            for i, s in enumerate(b.sections) for j, c in enumerate(s.charts)}
+    keys = [(i, j) for i, s in enumerate(b.sections) for j, _ in enumerate(s.charts)]
+    figs = [pio.to_json(go.Figure(b.sections[i].charts[j].figure)) for i, j in keys]
+    return dict(zip(keys, charts_png(figs, *CHART_SIZE)))
 
 
 # ---------------------------------------------------------------- Word

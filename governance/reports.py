@@ -93,6 +93,36 @@ def chart_png(fig_json: str, width: int = 1100, height: int = 560) -> bytes | No
         return None
 
 
+def charts_png(figs_json: list[str], width: int = 1100, height: int = 560) -> list[bytes | None]:
+    """Several Plotly figures (JSON) as PNGs in one Kaleido browser session (a chromium start costs
+    about as much as drawing three charts); per figure None if it fails, all None without chromium."""
+    import asyncio
+
+    import kaleido
+    import plotly.io as pio
+
+    if Path(CHROMIUM).exists():
+        os.environ.setdefault("BROWSER_PATH", CHROMIUM)
+
+    async def draw():
+        out = []
+        async with kaleido.Kaleido(n=1) as k:
+            for fig_json in figs_json:
+                try:
+                    out.append(await k.calc_fig(pio.from_json(fig_json),
+                                                opts=dict(format="png", width=width, height=height, scale=2)))
+                except Exception:  # noqa: BLE001 - a report without one chart is better than no report
+                    out.append(None)
+        return out
+
+    if not figs_json:
+        return []
+    try:
+        return asyncio.run(draw())
+    except Exception:  # noqa: BLE001 - no browser: the files say so where each chart would be
+        return [None] * len(figs_json)
+
+
 def new_pdf(orientation: str = "L", footer=lambda page: f"社区治理指标看板 · 社区对比报告 · 第 {page}/{{nb}} 页",
             draw_header=None, margins: tuple = (10, 10, 10), bottom: float = 14):
     """An A4 fpdf2 document with Noto Sans CJK SC embedded as font "cjk", a centred footer line

@@ -28,7 +28,7 @@ def files() -> None:
     key = f"bulletin_files:{tuple(sel.region_params().items())}:{fmt_month(month)}"
     left, mid, right = st.columns([1.2, 1, 1])
     if left.button("准备 Word 和 PDF 文件", key="prepare_files", icon=":material/description:"):
-        with st.spinner("正在生成文件（图表转为图片，约需十几秒）……"):
+        with st.spinner("正在生成文件（图表转为图片，约需几秒）……"):
             st.session_state[key] = derived.compute(bulletin_files.from_runtime, args=(
                 tuple(sel.region_params().items()), month))
     made = st.session_state.get(key)

@@ -199,6 +199,18 @@ def test_bulletin_figures_equal_the_pages(app):
     # the change against the previous month is the page's change against the previous period (one month)
     assert head.loc["T3 解决率", "环比"] == metric(tickets, "T3").delta
     assert head.loc["T3 解决率", "计数"] in " ".join(c.value for c in tickets.caption)
+    # the ranking's rates with their counts are the 诉求办理 page's, community by community
+    page_rank = _frame(tickets, "名次").set_index("社区")
+    # the ranked table (有效回访 ≥ 30) and the table of communities apart
+    frames = [d.value for d in page.dataframe if "T9 综合得分" in d.value.columns]
+    assert len(frames) == 2
+    seen = 0
+    for frame in frames:
+        for _, row in frame.iterrows():
+            for col in ("T2 响应率", "T3 解决率", "T4 满意率"):
+                assert row[col].split(" · ")[0] == page_rank.loc[row["社区"], col], (row["社区"], col)
+            seen += 1
+    assert seen == len(page_rank) == 6
     coverage = app("pages/2_coverage.py", street="江堤街道", **{"from": "2023-08", "to": "2023-08"})
     org = _frame(page, "上月末（2023-07-31）").set_index("指标")
     for code in ("C1", "C2", "C4"):
