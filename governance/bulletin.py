@@ -509,7 +509,8 @@ def _progress(run, region, month) -> Section:
                    + BULLETIN_RULES["problem_verdict"].text)
     rows = run("bulletin/problem_months", {**region, "end": month_end(month)}, max_rows=db.SUM_ROWS)
     if rows.empty:
-        s.texts.append("本范围尚无已确定的每月一题（没有登记相关诉求类别的做法）。")
+        s.texts.append("本范围尚无已确定的每月一题（没有登记相关诉求类别的做法）。可从上方候选中确定本月的一题，"
+                       "登记为带“相关诉求类别”的做法（“数据管理”页导入 practices 表），此后每月在此跟踪。")
         return s
     rows["month"] = pd.to_datetime(rows["month"]).dt.date
     prev = add_months(month, -1)

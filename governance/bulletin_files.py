@@ -34,6 +34,13 @@ def absolute(link: str | None) -> str | None:
     return None if not link else public_url() + link
 
 
+def readable(url: str) -> str:
+    """A link as people read it: Chinese names instead of percent escapes (the link itself stays encoded)."""
+    from urllib.parse import unquote
+
+    return unquote(url)
+
+
 def chart_pictures(b: Bulletin) -> dict[tuple[int, int], bytes | None]:
     """Every chart of the bulletin as PNG, keyed (section index, chart index); None where Kaleido failed."""
     keys = [(i, j) for i, s in enumerate(b.sections) for j, _ in enumerate(s.charts)]
@@ -139,7 +146,7 @@ def docx_bytes(b: Bulletin, pictures: dict | None = None) -> bytes:
         r = doc.add_paragraph().add_run(b.demo)
         r.font.color.rgb = RGBColor(*DEMO_RGB)
     p = doc.add_paragraph("在线查看：")
-    _hyperlink(p, absolute(bulletin_link(b)), absolute(bulletin_link(b)))
+    _hyperlink(p, absolute(bulletin_link(b)), readable(absolute(bulletin_link(b))))
 
     width = sec.page_width - sec.left_margin - sec.right_margin
     for i, s in enumerate(b.sections):
@@ -236,7 +243,7 @@ def pdf_bytes(b: Bulletin, pictures: dict | None = None) -> bytes:
     pdf.set_font("cjk", size=9)
     pdf.set_text_color(31, 95, 153)
     url = absolute(bulletin_link(b))
-    pdf.multi_cell(0, 5, "在线查看：" + url, link=url, new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 5, "在线查看：" + readable(url), link=url, align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(0)
     head = FontFace(fill_color=HEADER_FILL)
     for i, s in enumerate(b.sections):
