@@ -222,11 +222,27 @@ def test_bulletin_figures_equal_the_pages(app):
     assert all(x.startswith("tickets?") and "from=2023-08&to=2023-08" in x for x in links)
 
 
-def test_bad_month_in_the_url_gets_a_notice(app):
-    at = app(PAGE, street="江堤街道", month="2023年8月")
+@pytest.mark.parametrize("month, notice, shown", [
+    ("2023年8月", "通报月份“2023年8月”格式不对", "2023-08"),        # the default: the latest complete month
+    ("' OR 1=1 --", "格式不对", "2023-08"),
+    ("9" * 10_000, "格式不对", "2023-08"),
+    ("2030-01", "数据只覆盖 2021-01 至 2023-08，没有 2030-01 的通报", "2023-08"),
+    (["2023-05", "2023-06"], None, "2023-05"),                      # repeated: the first one counts
+])
+def test_month_in_the_url(demo_db, monkeypatch, month, notice, shown):
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("GOVERNANCE_DB", str(demo_db))
+    at = AppTest.from_file(str(fixtures.Path(__file__).parent.parent / "app.py"), default_timeout=120)
+    at.query_params.update(street="江堤街道", month=month)
+    at.switch_page(PAGE).run()   # the session's first run reads the URL as given (repeated values too)
     assert not at.exception
-    assert any("通报月份“2023年8月”格式不对" in w.value for w in at.warning)
-    assert at.title[0].value.endswith("（2023 年 8 月）")   # the default: the latest complete month
+    warnings = " ".join(w.value for w in at.warning)
+    assert (notice in warnings) if notice else "通报月份" not in warnings, warnings
+    assert all(len(w.value) < 400 for w in at.warning)   # a long value is not echoed back
+    year, m = shown.split("-")
+    assert at.title[0].value.endswith(f"（{year} 年 {int(m)} 月）")
+    assert at.query_params["month"] == shown       # the URL now says which month is shown
 
 
 # ---------------------------------------------------------------- files
