@@ -317,31 +317,35 @@ def _changes(region, month, tix, tix_prev, settings, settings_prev) -> Section:
     s = Section("changes", "三、变化")
     s.texts.append(BULLETIN_RULES["significance"].text)
     prev = add_months(month, -1)
-    now = tk.with_rates(tix, metrics.score_weights(settings)).set_index("community_id")
-    before = tk.with_rates(tix_prev, metrics.score_weights(settings_prev)).set_index("community_id")
-    rows = []
-    for cid in now.index.intersection(before.index):
-        a, b = before.loc[cid], now.loc[cid]
-        for code, col in tk.RATES.items():
-            if not a["followups"] or not b["followups"]:
-                continue
-            verdict, ia, ib = significance(a[col], a["followups"], b[col], b["followups"])
-            rows.append(dict(community_id=cid, street=b["street"], community=b["community"], code=code,
-                             before=a[code], now=b[code], change=b[code] - a[code],
-                             before_text=tk.rate_text(a[col], a["followups"], a[code], 1 if code == "T4" else 0),
-                             now_text=tk.rate_text(b[col], b["followups"], b[code], 1 if code == "T4" else 0),
-                             before_ci=interval_text(*ia), now_ci=interval_text(*ib), verdict=verdict))
-    ch = pd.DataFrame(rows)
+    now = tk.with_rates(tix, metrics.score_weights(settings))
+    before = tk.with_rates(tix_prev, metrics.score_weights(settings_prev))
+    both = now.merge(before, on="community_id", suffixes=("", "_a"))
+    both = both[(both["followups"] > 0) & (both["followups_a"] > 0)]
+    parts = []
+    for code, col in tk.RATES.items():
+        parts.append(pd.DataFrame({
+            "street": both["street"], "community": both["community"], "code": code,
+            "k_a": both[f"{col}_a"], "n_a": both["followups_a"], "r_a": both[f"{code}_a"],
+            "k_b": both[col], "n_b": both["followups"], "r_b": both[code], "change": both[code] - both[f"{code}_a"]}))
+    ch = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     src = link("tickets", region, prev, month)
     if ch.empty:
         s.texts.append("本月或上月没有有效回访，无法比较。")
         return s
-    rises = ch[ch["change"] > 0].sort_values(["change", "community"], ascending=[False, True]).head(CHANGES_SHOWN)
-    falls = ch[ch["change"] < 0].sort_values(["change", "community"], ascending=[True, True]).head(CHANGES_SHOWN)
+    order = ["change", "community", "code"]
+    rises = ch[ch["change"] > 0].sort_values(order, ascending=[False, True, True]).head(CHANGES_SHOWN)
+    falls = ch[ch["change"] < 0].sort_values(order, ascending=[True, True, True]).head(CHANGES_SHOWN)
     for title, part in (("升幅最大", rises), ("降幅最大", falls)):
         if part.empty:
             s.texts.append(f"{title}：无。")
             continue
+        part = part.copy()
+        tests = [significance(r.k_a, r.n_a, r.k_b, r.n_b) for r in part.itertuples()]
+        part["verdict"] = [t[0] for t in tests]
+        part["before_ci"] = [interval_text(*t[1]) for t in tests]
+        part["now_ci"] = [interval_text(*t[2]) for t in tests]
+        part["before_text"] = [tk.rate_text(r.k_a, r.n_a, r.r_a, 1 if r.code == "T4" else 0) for r in part.itertuples()]
+        part["now_text"] = [tk.rate_text(r.k_b, r.n_b, r.r_b, 1 if r.code == "T4" else 0) for r in part.itertuples()]
         frame = pd.DataFrame({
             "社区": part["community"], "指标": [f"{c} {tk.RATE_NAMES[c]}" for c in part["code"]],
             f"上月（{fmt_month(prev)}）": part["before_text"], f"本月（{fmt_month(month)}）": part["now_text"],
@@ -403,24 +407,21 @@ def _attention(run, region, month, tix) -> Section:
     orgs = run("organizations/orgs_by_community", {**region, "as_of": end}, max_rows=db.SUM_ROWS)
     orgs_b = run("organizations/orgs_by_community", {**region, "as_of": month_end(prev)}, max_rows=db.SUM_ROWS)
     fell = []
-    c = cov.set_index("community_id")
-    cb = cov_b.set_index("community_id")
-    for cid in c.index.intersection(cb.index):
-        now = metrics.coverage(c.loc[[cid]])["C4"]
-        was = metrics.coverage(cb.loc[[cid]])["C4"]
-        if now.value is not None and was.value is not None and now.value < was.value - 1e-12:
-            fell.append(dict(street=c.loc[cid, "street"], community=c.loc[cid, "community"], what="C4 组织链完整率",
-                             was=f"{fmt_rate(was.value)}（{fmt_num(was.numerator)}/{fmt_num(was.denominator)} 栋）",
-                             now=f"{fmt_rate(now.value)}（{fmt_num(now.numerator)}/{fmt_num(now.denominator)} 栋）",
-                             page="coverage"))
-    o, ob = orgs.set_index("community_id"), orgs_b.set_index("community_id")
-    for cid in o.index.intersection(ob.index):
-        a, b = ob.loc[cid], o.loc[cid]
-        if pd.notna(a["target"]) and pd.notna(b["target"]) and a["active_orgs"] >= a["target"] \
-                and b["active_orgs"] < b["target"]:
-            fell.append(dict(street=b["street"], community=b["community"], what="S3 社会组织数达标",
-                             was=f"达标（{a['active_orgs']:.0f} / 目标 {a['target']:g}）",
-                             now=f"未达标（{b['active_orgs']:.0f} / 目标 {b['target']:g}）", page="organizations"))
+    c = cov.merge(cov_b, on="community_id", suffixes=("", "_a"))
+    c4 = c["chain_complete_buildings"] / c["buildings"].where(c["buildings"] > 0)
+    c4_a = c["chain_complete_buildings_a"] / c["buildings_a"].where(c["buildings_a"] > 0)
+    for r, now, was in zip(c[c4 < c4_a - 1e-12].itertuples(), c4[c4 < c4_a - 1e-12], c4_a[c4 < c4_a - 1e-12]):
+        fell.append(dict(street=r.street, community=r.community, what="C4 组织链完整率",
+                         was=f"{fmt_rate(was)}（{fmt_num(r.chain_complete_buildings_a)}/{fmt_num(r.buildings_a)} 栋）",
+                         now=f"{fmt_rate(now)}（{fmt_num(r.chain_complete_buildings)}/{fmt_num(r.buildings)} 栋）",
+                         page="coverage"))
+    o = orgs.merge(orgs_b, on="community_id", suffixes=("", "_a"))
+    lost = o[o["target"].notna() & o["target_a"].notna() & (o["active_orgs_a"] >= o["target_a"])
+             & (o["active_orgs"] < o["target"])]
+    for r in lost.itertuples():
+        fell.append(dict(street=r.street, community=r.community, what="S3 社会组织数达标",
+                         was=f"达标（{r.active_orgs_a:.0f} / 目标 {r.target_a:g}）",
+                         now=f"未达标（{r.active_orgs:.0f} / 目标 {r.target:g}）", page="organizations"))
     if not fell:
         s.texts.append("本月没有 C4 下降或不再达标（S3）的社区。")
     else:

@@ -69,7 +69,23 @@ def _south() -> dict:
                 day = f"2023-{month:02d}-{1 + i % 28:02d}"
                 tickets.append(fixtures._ticket(f"S{cid}-{month}-{i}", cid, f"{day} 09:00", f"{day} 23:00",
                                                 f"{day} 20:00", True, ok, "满意" if ok else "不满意"))
-    return {"communities": communities, "tickets": tickets,
+    # 丁社区's organisation chain: one compound, one building with a branch, a group and a household lead
+    # that is dissolved on 2023-08-15 → C4 1/1 = 100% at 2023-07-31, 0/1 = 0% at 2023-08-31 (a fall).
+    # Ten organisations (urban target 10), one dissolved on 2023-08-10 → S3 met at 07-31 (10 ≥ 10), not at 08-31 (9).
+    chain = {
+        "compounds": [dict(compound_id=51, community_id=5, compound="丁一小区", households=400)],
+        "buildings": [dict(building_id=511, compound_id=51, community_id=5, building="1号楼", households=400)],
+        "branches": [dict(branch_id=150, community_id=5, compound_id=51, branch="丁一小区党支部", members=5,
+                          has_committee=False, established_on=dt.date(2022, 1, 1), dissolved_on=None)],
+        "building_groups": [dict(group_id=250, community_id=5, building_id=511, leader="赵六",
+                                 established_on=dt.date(2022, 1, 1), dissolved_on=None)],
+        "household_leads": [dict(lead_id=350, community_id=5, building_id=511, household="101室",
+                                 established_on=dt.date(2022, 1, 1), dissolved_on=dt.date(2023, 8, 15))],
+        "social_orgs": [dict(org_id=450 + k, community_id=5, org=f"丁组织{k + 1}", type="邻里互助", party_led=False,
+                             founded_on=dt.date(2022, 1, 1), dissolved_on=dt.date(2023, 8, 10) if k == 0 else None)
+                        for k in range(10)],
+    }
+    return {**chain, "communities": communities, "tickets": tickets,
             "practices": [dict(practice_id=590, community_id=5, practice="丁社区管网疏通专项", started_on=JUL,
                                related_category="下水道堵塞", description="测试用每月一题")]}
 
@@ -136,6 +152,20 @@ def test_headline_counts_beside_rates_and_change(south):
     assert rows.loc["T5 办结率（承办单位报告）", "计数"] == "120 / 120 件受理"
     # no data a year earlier: shown as such, not as 0
     assert rows.loc["T3 解决率", "去年同月（2022-08）"] == "无数据" and rows.loc["T3 解决率", "同比"] == "无数据"
+
+
+def test_chain_and_target_that_fell_this_month(south):
+    s = section(south, "attention")
+    fell = table(s, "下降").set_index("指标")
+    assert fell.loc["C4 组织链完整率", "社区"] == "丁社区"
+    assert (fell.loc["C4 组织链完整率", "上月末（07-31）"], fell.loc["C4 组织链完整率", "本月末（08-31）"]) == \
+        ("100.0%（1/1 栋）", "0.0%（0/1 栋）")
+    assert (fell.loc["S3 社会组织数达标", "上月末（07-31）"], fell.loc["S3 社会组织数达标", "本月末（08-31）"]) == \
+        ("达标（10 / 目标 10）", "未达标（9 / 目标 10）")
+    # the same month's 组织与社会组织 section: 南街道 counts only 丁社区 as reporting organisation data
+    org = table(section(south, "structure"), "月末存量").set_index("指标")
+    assert org.loc["C4 组织链完整率", "本月末（2023-08-31）"] == "0.0%" and org.loc["C4 组织链完整率", "变化"] == "-100.0 个百分点"
+    assert org.loc["S1 社会组织数", "本月末（2023-08-31）"] == "9" and org.loc["S1 社会组织数", "变化"] == "-1"
 
 
 def test_progress_of_an_adopted_problem(south):
