@@ -35,6 +35,7 @@ CANDIDATES_RECURRING = 3   # 每月一题 候选: the classes recurring most …
 CANDIDATES_SPREADING = 3   # … and spreading most this month
 TREND_MONTHS = 6
 CHANGES_SHOWN = 5          # 变化: the largest rises and the largest falls
+MAX_LISTED = 30            # rows of a community list in the bulletin (a province has thousands); the page has all
 
 
 @dataclass
@@ -44,6 +45,19 @@ class Table:
     link: str | None = None             # the page and selection the numbers come from
     row_links: list[str] | None = None  # per row, e.g. the community on its page
     note: str = ""
+    ends: bool = False                  # a ranking: when cut, keep its first and last rows
+
+
+def _cut(t: Table) -> Table:
+    """A list longer than MAX_LISTED rows keeps its first (a ranking: first and last) rows, and says so."""
+    n = len(t.frame)
+    if n <= MAX_LISTED:
+        return t
+    keep = (list(range(MAX_LISTED // 2)) + list(range(n - MAX_LISTED // 2, n))) if t.ends else list(range(MAX_LISTED))
+    said = (f"共 {n} 行，仅列前 {MAX_LISTED // 2} 行和后 {MAX_LISTED // 2} 行" if t.ends
+            else f"共 {n} 行，仅列前 {MAX_LISTED} 行") + "；全部见链接所指的页面。"
+    return Table(t.title, t.frame.iloc[keep].reset_index(drop=True), t.link,
+                 [t.row_links[i] for i in keep] if t.row_links else None, (t.note + " " if t.note else "") + said, t.ends)
 
 
 @dataclass
@@ -122,6 +136,12 @@ def demo_notice(lineage: pd.DataFrame) -> str | None:
 
 
 # ---------------------------------------------------------------- formatting
+
+def _names(names, n: int = 10) -> str:
+    """Names joined with 、, the first n and a count of the rest (a text never lists thousands)."""
+    names = list(names)
+    return "、".join(names[:n]) + (f"等 {len(names)} 个" if len(names) > n else "")
+
 
 def _nan(x) -> bool:
     return x is None or (isinstance(x, float) and math.isnan(x))
@@ -272,7 +292,8 @@ def _ranking(region, month, tix, settings) -> Section:
         s.tables.append(Table(f"有效回访达到 {SMALL_SAMPLE} 件的 {len(table)} 个社区：四项排名（按 T9 排序）",
                               table.reset_index(drop=True), src,
                               [_community_link(region, month, r) for _, r in order.iterrows()],
-                              note="比率后括号内为“分子/有效回访数”；各社区的 95% Wilson 区间见“诉求办理”页。"))
+                              note="比率后括号内为“分子/有效回访数”；各社区的 95% Wilson 区间见“诉求办理”页。",
+                              ends=True))
     if big.empty:
         s.texts.append(f"本月没有社区的有效回访达到 {SMALL_SAMPLE} 件，不排名；各社区数字见下表。")
     if not small.empty:
@@ -286,7 +307,7 @@ def _ranking(region, month, tix, settings) -> Section:
             "T4 满意率": [tk.rate_text(k, n, r, 1) for k, n, r in zip(sm["satisfied"], sm["followups"], sm["T4"])],
         })
         s.texts.append(f"有效回访少于 {SMALL_SAMPLE} 件的 {len(sm)} 个社区单列如下，不参与排名："
-                       + "、".join(sm["community"]) + "。")
+                       + _names(sm["community"]) + "。")
         s.tables.append(Table(f"样本少（有效回访 < {SMALL_SAMPLE} 件），不排名", frame, src,
                               [_community_link(region, month, r) for _, r in sm.iterrows()]))
     chart = _score_figure(tix, settings)
@@ -390,7 +411,7 @@ def _attention(run, region, month, tix) -> Section:
     if flagged.empty:
         s.texts.append(f"本月没有办结率 ≥ {CLOSED_HIGH * 100:.0f}% 而解决率 < {SOLVED_LOW * 100:.0f}% 的社区。")
     else:
-        s.texts.append("办结不等于解决：" + "、".join(flagged["community"]) + "。")
+        s.texts.append("办结不等于解决：" + _names(flagged["community"]) + "。")
         s.tables.append(Table("办结率高而解决率低", pd.DataFrame({
             "社区": flagged["community"],
             "T5 办结率": [tk.rate_text(k, n, x) for k, n, x in zip(flagged["closed"], flagged["tickets"], flagged["T5"])],
@@ -426,7 +447,7 @@ def _attention(run, region, month, tix) -> Section:
         s.texts.append("本月没有 C4 下降或不再达标（S3）的社区。")
     else:
         f = pd.DataFrame(fell)
-        s.texts.append("本月下降：" + "；".join(f"{r.community} {r.what}" for r in f.itertuples()) + "。")
+        s.texts.append("本月下降：" + _names([f"{r.community} {r.what}" for r in f.itertuples()]) + "。")
         s.tables.append(Table("本月组织链或达标下降", pd.DataFrame({
             "社区": f["community"], "指标": f["what"], f"上月末（{month_end(prev):%m-%d}）": f["was"],
             f"本月末（{end:%m-%d}）": f["now"]}), None,
@@ -603,6 +624,8 @@ def build(run: Run, region: dict, month: dt.date, generated: dt.date | None = No
         _progress(run, region, month),
         _structure(run, region, month),
     ]
+    for section in sections:
+        section.tables = [_cut(t) for t in section.tables]
     return Bulletin(scope=chosen[-1] if chosen else "全部社区", scope_path=" › ".join(chosen) or "全部社区",
                     region=region, month=month, generated=generated or dt.date.today(),
                     demo=demo_notice(run("common/lineage")), sections=sections,

@@ -360,3 +360,15 @@ def test_url_text_never_reaches_sql(app, monkeypatch):
     assert not at.exception
     assert "江堤街道" in seen          # the known street is bound; the unknown community and the month text are not
     assert not [v for v in seen if "'" in v or "--" in v]
+
+
+def test_long_lists_are_cut_and_say_so():
+    import pandas as pd
+
+    rows = pd.DataFrame({"社区": [f"社区{i}" for i in range(40)]})
+    ranking = bulletin._cut(bulletin.Table("排名", rows, "tickets?x=1", [f"l{i}" for i in range(40)], ends=True))
+    assert ranking.frame["社区"].tolist() == [f"社区{i}" for i in list(range(15)) + list(range(25, 40))]
+    assert ranking.row_links[15] == "l25" and "共 40 行，仅列前 15 行和后 15 行" in ranking.note
+    listed = bulletin._cut(bulletin.Table("积压", rows, None, None))
+    assert len(listed.frame) == 30 and "共 40 行，仅列前 30 行" in listed.note
+    assert bulletin._names([f"社区{i}" for i in range(12)]) == "、".join(f"社区{i}" for i in range(10)) + "等 12 个"
