@@ -334,10 +334,19 @@ def _score_figure(tix, settings) -> go.Figure | None:
     return fig
 
 
-def _changes(region, month, tix, tix_prev, settings, settings_prev) -> Section:
+def _changes(region, month, tix, tix_prev, settings, settings_prev, T, Tp) -> Section:
     s = Section("changes", "三、变化")
     s.texts.append(BULLETIN_RULES["significance"].text)
     prev = add_months(month, -1)
+    whole = []
+    for code in tk.RATES:
+        a, b = Tp[code], T[code]
+        if a.denominator and b.denominator:
+            verdict = significance(a.numerator, a.denominator, b.numerator, b.denominator)[0]
+            whole.append(f"{code} {tk.RATE_NAMES[code]} {fmt_rate(a.value)} → {fmt_rate(b.value)}"
+                         f"（{format_delta(b, a, 'rate')}，{verdict}）")
+    if whole:
+        s.texts.append("全范围：" + "；".join(whole) + "。")
     now = tk.with_rates(tix, metrics.score_weights(settings))
     before = tk.with_rates(tix_prev, metrics.score_weights(settings_prev))
     both = now.merge(before, on="community_id", suffixes=("", "_a"))
@@ -618,7 +627,7 @@ def build(run: Run, region: dict, month: dt.date, generated: dt.date | None = No
     sections = [
         _overview(run, region, month, T, Tp, Ty, settings, tix),
         _ranking(region, month, tix, settings),
-        _changes(region, month, tix, tix_p, settings, settings_p),
+        _changes(region, month, tix, tix_p, settings, settings_p, T, Tp),
         _attention(run, region, month, tix),
         _candidates(run, region, month, len(tix)),
         _progress(run, region, month),

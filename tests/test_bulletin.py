@@ -138,6 +138,8 @@ def test_changes_and_the_significance_rule(south):
     assert (g["社区"], g["变化"], g["上月 95% 区间"], g["本月 95% 区间"], g["判断"]) == \
         ("庚社区", "-30.0 个百分点", "88.6%–100.0%", "52.1%–83.3%", "显著")
     assert "T2" not in " ".join(rises["指标"]) + " ".join(falls["指标"])  # 100% both months: no change
+    # the street as a whole: 83/120 → 94/120 (Wilson 60.4%–76.7% and 70.1%–84.8% overlap)
+    assert "T3 解决率 69.2% → 78.3%（+9.2 个百分点，可能为偶然波动）" in " ".join(s.texts)
     assert bulletin.significance(20, 40, 36, 40)[0] == "显著"
     assert bulletin.significance(30, 40, 32, 40)[0] == "可能为偶然波动"
 
