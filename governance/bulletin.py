@@ -400,35 +400,33 @@ def _attention(run, region, month, tix) -> Section:
     # (1) old backlog by community
     backlog = run("bulletin/backlog_by_community", {**region, "as_of": end}, max_rows=db.SUM_ROWS)
     old = backlog[backlog["old"] > 0]
-    s.texts.append(BULLETIN_RULES["old_backlog"].text)
     src = link("tickets", region, month)
     if old.empty:
-        s.texts.append(f"月末没有受理超过 {BACKLOG_OLD_DAYS} 天仍未办结的诉求。")
+        s.texts.append(f"（一）超期积压：月末没有受理超过 {BACKLOG_OLD_DAYS} 天仍未办结的诉求。")
     else:
-        s.texts.append(f"月末超过 {BACKLOG_OLD_DAYS} 天未办结的诉求共 {fmt_num(old['old'].sum())} 件，分布在 {len(old)} 个社区，"
+        s.texts.append(f"（一）超期积压：月末受理超过 {BACKLOG_OLD_DAYS} 天仍未办结的诉求共 {fmt_num(old['old'].sum())} 件，分布在 {len(old)} 个社区，"
                        f"最多的是 {old.iloc[0]['community']}（{fmt_num(old.iloc[0]['old'])} 件）。")
-        s.tables.append(Table(f"超过 {BACKLOG_OLD_DAYS} 天未办结（截至 {end:%Y-%m-%d}）", pd.DataFrame({
+        s.tables.append(Table(f"（一）超过 {BACKLOG_OLD_DAYS} 天未办结（截至 {end:%Y-%m-%d}）", pd.DataFrame({
             "社区": old["community"], f">{BACKLOG_OLD_DAYS} 天": [fmt_num(x) for x in old["old"]],
             "积压合计": [fmt_num(x) for x in old["backlog"]],
             "最早受理": pd.to_datetime(old["oldest_received"]).dt.strftime("%Y-%m-%d"),
         }), src, [_community_link(region, month, r) for _, r in old.iterrows()]))
     # (2) 办结不等于解决
-    s.texts.append(BULLETIN_RULES["closed_not_solved"].text)
     r = tk.with_rates(tix)
     r["T5"] = r["closed"] / r["tickets"].where(r["tickets"] > 0)
     flagged = r[(r["T5"] >= CLOSED_HIGH) & (r["T3"] < SOLVED_LOW)].sort_values("T3")
     if flagged.empty:
-        s.texts.append(f"本月没有办结率 ≥ {CLOSED_HIGH * 100:.0f}% 而解决率 < {SOLVED_LOW * 100:.0f}% 的社区。")
+        s.texts.append(f"（二）办结不等于解决：本月没有办结率 ≥ {CLOSED_HIGH * 100:.0f}% 而解决率 < {SOLVED_LOW * 100:.0f}% 的社区。")
     else:
-        s.texts.append("办结不等于解决：" + _names(flagged["community"]) + "。")
-        s.tables.append(Table("办结率高而解决率低", pd.DataFrame({
+        s.texts.append(f"（二）办结不等于解决：办结率 ≥ {CLOSED_HIGH * 100:.0f}% 而解决率 < {SOLVED_LOW * 100:.0f}% 的社区有 "
+                       + _names(flagged["community"]) + "。")
+        s.tables.append(Table("（二）办结率高而解决率低", pd.DataFrame({
             "社区": flagged["community"],
             "T5 办结率": [tk.rate_text(k, n, x) for k, n, x in zip(flagged["closed"], flagged["tickets"], flagged["T5"])],
             "T3 解决率": [tk.rate_text(k, n, x) for k, n, x in zip(flagged["solved"], flagged["followups"], flagged["T3"])],
             "样本": ["样本少" if x else "" for x in flagged["small_sample"]],
         }), src, [_community_link(region, month, x) for _, x in flagged.iterrows()]))
     # (3) C4 or S3 that fell this month
-    s.texts.append(BULLETIN_RULES["structure_fell"].text)
     org_data = run("coverage/org_data_by_community", {**region}, max_rows=db.SUM_ROWS)
     ids = reporting_ids(org_data)
     cov = only_reporting(run("coverage/coverage_by_community", {**region, "as_of": end}, max_rows=db.SUM_ROWS), ids)
@@ -453,14 +451,15 @@ def _attention(run, region, month, tix) -> Section:
                          was=f"达标（{r.active_orgs_a:.0f} / 目标 {r.target_a:g}）",
                          now=f"未达标（{r.active_orgs:.0f} / 目标 {r.target:g}）", page="organizations"))
     if not fell:
-        s.texts.append("本月没有 C4 下降或不再达标（S3）的社区。")
+        s.texts.append("（三）组织链与达标：本月没有 C4 组织链完整率下降或不再达标（S3）的社区。")
     else:
         f = pd.DataFrame(fell)
-        s.texts.append("本月下降：" + _names([f"{r.community} {r.what}" for r in f.itertuples()]) + "。")
-        s.tables.append(Table("本月组织链或达标下降", pd.DataFrame({
+        s.texts.append("（三）组织链与达标：本月下降的有 " + _names([f"{r.community} {r.what}" for r in f.itertuples()]) + "。")
+        s.tables.append(Table("（三）本月组织链或达标下降", pd.DataFrame({
             "社区": f["community"], "指标": f["what"], f"上月末（{month_end(prev):%m-%d}）": f["was"],
             f"本月末（{end:%m-%d}）": f["now"]}), None,
             [link(r.page, {**region, "street": r.street, "community": r.community}, month) for r in f.itertuples()]))
+    s.texts.append("口径：" + "".join(BULLETIN_RULES[k].text for k in ("old_backlog", "closed_not_solved", "structure_fell")))
     s.sources = [("诉求办理 · 积压与办结", src), ("组织覆盖 · 本月", link("coverage", region, month)),
                  ("社会组织 · 本月", link("organizations", region, month))]
     return s
