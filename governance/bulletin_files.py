@@ -117,6 +117,8 @@ def docx_bytes(b: Bulletin, pictures: dict | None = None) -> bytes:
 
     pictures = chart_pictures(b) if pictures is None else pictures
     doc = Document()
+    doc.core_properties.title = b.title
+    doc.core_properties.subject = b.header
     sec = doc.sections[0]
     sec.page_width, sec.page_height = Mm(210), Mm(297)
     sec.left_margin = sec.right_margin = Mm(18)

@@ -181,6 +181,21 @@ def test_progress_of_an_adopted_problem(south):
     assert row["基线（前 6 个月月均）"] == "0.0 件（2 个月）"
 
 
+def test_a_problem_is_followed_from_its_start_month(tmp_path):
+    # adopting a class problem adds a practice with a related category: the bulletin of the month before
+    # its start does not list it, the bulletin of its start month and every later one does
+    con = db.connect(fixtures.build(tmp_path / "south.duckdb", _south()))
+    try:
+        june = bulletin.from_connection(con, SOUTH, dt.date(2023, 6, 1))
+        july = bulletin.from_connection(con, SOUTH, JUL)
+    finally:
+        con.close()
+    assert not section(june, "progress").tables and "尚无已确定的每月一题" in " ".join(section(june, "progress").texts)
+    row = table(section(july, "progress"), "进展").iloc[0]
+    # 2023-06: no ticket of 南街道 (0), 2023-07: 40 → 反弹 against the month before
+    assert row["问题（做法）"] == "丁社区管网疏通专项" and row["判定"] == "反弹（2023-07 对比 2023-06）"
+
+
 def test_verdict_rule_on_a_constructed_series():
     series = [12, 9, 9, 14]   # fall, flat, rebound
     verdicts = [problem_verdict(a, b) for a, b in zip(series, series[1:])]
