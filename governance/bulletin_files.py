@@ -209,12 +209,17 @@ def bulletin_link(b: Bulletin) -> str:
 
 # ---------------------------------------------------------------- PDF
 
+def _display_width(text: str) -> int:
+    """Width in half-width characters: a Chinese character takes two."""
+    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+
+
 def _widths(frame, total: float) -> list[float]:
     """Column widths in proportion to each column's longest text (header included), within bounds."""
     lengths = []
     for c in frame.columns:
-        longest = max([len(str(c))] + [len(str(v)) for v in frame[c]])
-        lengths.append(min(max(longest, 6), 28))
+        longest = max([_display_width(str(c))] + [_display_width(str(v)) for v in frame[c]])
+        lengths.append(min(max(longest, 10), 48))
     s = sum(lengths)
     return [total * n / s for n in lengths]
 
@@ -231,7 +236,7 @@ def pdf_bytes(b: Bulletin, pictures: dict | None = None) -> bytes:
         pdf.cell(0, 4, b.header, new_x="LMARGIN", new_y="NEXT")
         if b.demo:
             pdf.set_text_color(*DEMO_RGB)
-            pdf.multi_cell(0, 3.6, b.demo, align="L", new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(0, 3.6, b.demo, align="L", wrapmode="CHAR", new_x="LMARGIN", new_y="NEXT")
         pdf.set_text_color(0)
         pdf.set_draw_color(200)
         pdf.line(pdf.l_margin, pdf.get_y() + 1, pdf.w - pdf.r_margin, pdf.get_y() + 1)
@@ -245,7 +250,7 @@ def pdf_bytes(b: Bulletin, pictures: dict | None = None) -> bytes:
     pdf.set_font("cjk", size=9)
     pdf.set_text_color(31, 95, 153)
     url = absolute(bulletin_link(b))
-    pdf.multi_cell(0, 5, "在线查看：" + readable(url), link=url, align="L", new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 5, "在线查看：" + readable(url), link=url, align="L", wrapmode="CHAR", new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(0)
     head = FontFace(fill_color=HEADER_FILL)
     for i, s in enumerate(b.sections):
@@ -254,7 +259,7 @@ def pdf_bytes(b: Bulletin, pictures: dict | None = None) -> bytes:
         pdf.cell(0, 8, s.title, new_x="LMARGIN", new_y="NEXT")
         pdf.set_font("cjk", size=9.5)
         for text in s.texts:
-            pdf.multi_cell(0, 5.2, text, align="L", new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(0, 5.2, text, align="L", wrapmode="CHAR", new_x="LMARGIN", new_y="NEXT")
             pdf.ln(0.8)
         for t in s.tables:
             pdf.set_font("cjk", size=9.5)
@@ -273,7 +278,7 @@ def pdf_bytes(b: Bulletin, pictures: dict | None = None) -> bytes:
             if t.note:
                 pdf.set_font("cjk", size=7.5)
                 pdf.set_text_color(90)
-                pdf.multi_cell(0, 4, t.note, align="L", new_x="LMARGIN", new_y="NEXT")
+                pdf.multi_cell(0, 4, t.note, align="L", wrapmode="CHAR", new_x="LMARGIN", new_y="NEXT")
                 pdf.set_text_color(0)
             pdf.ln(1.5)
         for j, c in enumerate(s.charts):
