@@ -6,6 +6,7 @@
     python -m governance users add EMAIL --role viewer|editor|admin --scope SCOPE [--name 姓名] [--db PATH]
     python -m governance users list [--db PATH]
     python -m governance users remove EMAIL [--db PATH]
+    python -m governance bulletin --scope 江堤街道 --month 2023-08 -o 通报.docx [--db PATH]   (or .pdf)
 
 Without --as the command line acts as an admin of everything (it has the database file anyway);
 with --as EMAIL it acts with that registered user's role and scope (e.g. a scheduled job that loads
@@ -155,6 +156,43 @@ def _bench(args) -> int:
     return run_bench(path, repeat=args.repeat, renders=args.renders)
 
 
+def _bulletin(args) -> int:
+    from governance import bulletin, bulletin_files, filters
+    from governance.periods import parse_month
+
+    out = Path(args.output)
+    path = Path(args.db) if args.db else db.db_path()
+    if not path.exists():
+        print(f"找不到数据库 {path}；可先运行 python -m governance demo --db {path}", file=sys.stderr)
+        return 1
+    con = db.connect(path, read_only=True)
+    try:
+        communities = db.run_query(con, "common/communities", max_rows=db.SUM_ROWS, scope=access.ALL_SCOPE)
+        region, problem = bulletin.resolve_scope(args.scope, communities)
+        if region is None:
+            print(f"无法生成通报：{problem}", file=sys.stderr)
+            return 1
+        data_range = db.run_query(con, "common/data_range", scope=access.ALL_SCOPE).iloc[0]
+        first, last = data_range["first_month"], data_range["last_month"]
+        month = parse_month(args.month.strip())
+        if month is None:
+            print(f"无法生成通报：月份“{args.month[:20]}”格式不对，应为 YYYY-MM（如 2023-08）。", file=sys.stderr)
+            return 1
+        if first is None or first != first or not (first <= month <= last):
+            span = "数据库中没有数据" if first is None or first != first else f"数据只覆盖 {first:%Y-%m} 至 {last:%Y-%m}"
+            print(f"无法生成通报：{span}，没有 {args.month} 的数据。", file=sys.stderr)
+            return 1
+        b = bulletin.from_connection(con, region, month)
+    finally:
+        con.close()
+    pictures = bulletin_files.chart_pictures(b)
+    data = bulletin_files.docx_bytes(b, pictures) if out.suffix.lower() == ".docx" else bulletin_files.pdf_bytes(b, pictures)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(data)
+    print(f"已写出 {b.title}：{out}（{len(data) / 1024:,.0f} KB）")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _Parser(prog="python -m governance", description="社区治理指标看板的命令行工具")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
@@ -198,13 +236,20 @@ def main(argv: list[str] | None = None) -> int:
     bench.add_argument("--db", help="数据库路径（默认 $GOVERNANCE_DB 或 data/governance.duckdb）")
     bench.add_argument("--repeat", type=int, default=20, help="每个查询重复次数（默认 20）")
     bench.add_argument("--renders", type=int, default=3, help="每页渲染重复次数（默认 3）")
+    bul = sub.add_parser("bulletin", help="写出月度通报（Word 或 PDF）")
+    bul.add_argument("--scope", required=True, help="省、市、区、街道或社区的名称，如 江堤街道")
+    bul.add_argument("--month", required=True, help="通报月份 YYYY-MM，如 2023-08")
+    bul.add_argument("-o", "--output", required=True, help="输出文件：.docx 或 .pdf")
+    bul.add_argument("--db", help="数据库路径（默认 $GOVERNANCE_DB 或 data/governance.duckdb）")
     args = parser.parse_args(argv)
+    if args.command == "bulletin" and Path(args.output).suffix.lower() not in (".docx", ".pdf"):
+        bul.error(f"输出文件 {args.output} 的扩展名应为 .docx 或 .pdf")
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2
     try:
         commands = {"demo": _demo, "import": _import, "template": _template, "undo": _undo, "bench": _bench,
-                    "users": _users}
+                    "users": _users, "bulletin": _bulletin}
         return commands[args.command](args)
     except (db.DatabaseError, access.AccessError) as exc:
         print(str(exc), file=sys.stderr)

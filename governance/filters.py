@@ -1,7 +1,8 @@
 """The filters every page shares: region (province → community) and months, in the sidebar,
 kept in URL query parameters so that a copied link reproduces the view.
 
-URL parameters: province, city, district, street, community, from, to (YYYY-MM).
+URL parameters: province, city, district, street, community, from, to (YYYY-MM); the 月度通报 page
+also reads `month` (YYYY-MM, one month: `month_picker`).
 Text from the URL is only ever compared with known values; it never reaches SQL as text.
 """
 
@@ -14,7 +15,7 @@ import pandas as pd
 
 from governance.access import ALL_SCOPE, Scope
 from governance.labels import ALL, LEVEL_LABELS, LEVELS, md_escape
-from governance.periods import Period, add_months, fmt_month, parse_month
+from governance.periods import Period, add_months, fmt_month, month_end, parse_month
 
 MAX_PARAM_LEN = 100
 PARAM_KEYS = LEVELS + ["from", "to"]
@@ -190,3 +191,53 @@ def sidebar(communities: pd.DataFrame, first_month: dt.date, last_month: dt.date
         elif key in st.query_params:
             del st.query_params[key]
     return sel
+
+
+# ---------------------------------------------------------------- one month (月度通报: `month`)
+
+def default_month(first_month: dt.date, last_month: dt.date, last_day: dt.date | None) -> dt.date:
+    """The latest complete month: the last month of the data if the data reach its last day, else the one before."""
+    if last_day is not None and last_day >= month_end(last_month):
+        return last_month
+    return max(first_month, add_months(last_month, -1))
+
+
+def resolve_month(text: str | None, first_month: dt.date, last_month: dt.date,
+                  default: dt.date) -> tuple[dt.date, str | None]:
+    """The bulletin month from a URL or command-line value, or the default with a Chinese notice."""
+    if text is None or not str(text).strip():
+        return default, None
+    text = str(text).strip()
+    m = parse_month(text)
+    if m is None:
+        return default, (f"链接中的通报月份“{md_escape(text[:20])}”格式不对（应为 YYYY-MM，如 2023-08），"
+                         f"已显示 {fmt_month(default)}。")
+    if m < first_month or m > last_month:
+        return default, (f"数据只覆盖 {fmt_month(first_month)} 至 {fmt_month(last_month)}，没有 {fmt_month(m)} 的通报，"
+                         f"已显示 {fmt_month(default)}。")
+    return m, None
+
+
+def month_picker(first_month: dt.date, last_month: dt.date, last_day: dt.date | None) -> dt.date:
+    """The page's one month, from the URL parameter `month` on arrival (a bad value gets a Chinese
+    notice and the default: the latest complete month), then from its selectbox, kept in the URL."""
+    import streamlit as st
+
+    state = st.session_state
+    default = default_month(first_month, last_month, last_day)
+    months = list(reversed([add_months(first_month, i) for i in range(
+        (last_month.year - first_month.year) * 12 + last_month.month - first_month.month + 1)]))
+    given = _clean(st.query_params.get_all("month")) if "month" in st.query_params else None
+    if "_month_ready" not in state or (given and parse_month(given) != state.get("f_month")
+                                       and given != state.get("_month_given")):
+        chosen, notice = resolve_month(given[:MAX_PARAM_LEN] if given else None, first_month, last_month, default)
+        state["f_month"], state["_month_ready"], state["_month_given"] = chosen, True, given
+        if notice:
+            st.warning(notice, icon=":material/warning:")
+    if state.get("f_month") not in months:
+        state["f_month"] = default
+    month = st.sidebar.selectbox("通报月份", months, key="f_month", format_func=fmt_month,
+                         help=f"默认为数据中最近一个完整月份（{fmt_month(default)}）")
+    if st.query_params.get("month") != fmt_month(month) or len(st.query_params.get_all("month")) > 1:
+        st.query_params["month"] = fmt_month(month)
+    return month

@@ -125,3 +125,50 @@ def get(code: str) -> Indicator:
 
 def by_family(letter: str) -> list[Indicator]:
     return [i for i in INDICATORS.values() if i.code.startswith(letter)]
+
+
+# ---------------------------------------------------------------- 月度通报 (the monthly bulletin)
+# The bulletin's own rules, written once here: the bulletin states them on its page and in its files,
+# the glossary page lists them, and the tests read them from here.
+
+CLOSED_HIGH = 0.80   # 办结不等于解决: 办结率 (T5) at or above this …
+SOLVED_LOW = 0.70    # … while 解决率 (T3) is below this
+BACKLOG_OLD_DAYS = 30  # 需关注: tickets open longer than this at the month's end (T7's oldest band)
+RANK_TOP = 3         # 排名: the first and last this many are named
+
+
+@dataclass(frozen=True)
+class Rule:
+    key: str
+    name: str
+    text: str
+
+
+BULLETIN_RULES: dict[str, Rule] = {r.key: r for r in [
+    Rule("ranking", "排名规则",
+         f"各社区按本月 T9 综合得分及 T2、T3、T4 分别排名，权重取月末生效的设置；本月有效回访少于 {SMALL_SAMPLE} 件的社区"
+         f"单列，不参与排名；点名前 {RANK_TOP} 名和后 {RANK_TOP} 名。"),
+    Rule("significance", "显著变化",
+         "本月与上月的比率各取 95% Wilson 区间：两个区间不重叠才称“显著”，重叠则称“可能为偶然波动”。"),
+    Rule("closed_not_solved", "办结不等于解决",
+         f"本月办结率（T5，承办单位报告）≥ {CLOSED_HIGH * 100:.0f}%，而解决率（T3，居民回访）< {SOLVED_LOW * 100:.0f}% 的社区。"),
+    Rule("old_backlog", "超期积压",
+         f"月末仍未办结、已受理超过 {BACKLOG_OLD_DAYS} 天的诉求（T7 中“>30天”一档），按社区列出。"),
+    Rule("structure_fell", "组织与达标下降",
+         "本月末 C4 组织链完整率低于上月末的社区，以及上月末达标、本月末不再达标（S3）的社区。"),
+    Rule("problem_verdict", "每月一题判定",
+         "按北京“每月一题”的口径：相关类别本月诉求量低于上月为“好转”，与上月相同为“持平”，高于上月为“反弹”；"
+         "判定注明所依据的月份。另列开始前 6 个月的月均诉求量作为基线。"),
+]}
+
+
+def problem_verdict(previous: float | None, current: float | None) -> str | None:
+    """Beijing's 每月一题 rule (BULLETIN_RULES['problem_verdict']): volume down month on month → 好转,
+    equal → 持平, up → 反弹; None when either month has no data."""
+    if previous is None or current is None:
+        return None
+    if current < previous:
+        return "好转"
+    if current == previous:
+        return "持平"
+    return "反弹"

@@ -16,6 +16,7 @@ PAGES = [
     ("pages/3_organizations.py", "社会组织", "organizations", ":material/diversity_3:"),
     ("pages/4_tickets.py", "诉求办理", "tickets", ":material/support_agent:"),
     ("pages/5_compare.py", "社区对比", "compare", ":material/compare_arrows:"),
+    ("pages/8_bulletin.py", "月度通报", "bulletin", ":material/campaign:"),
     ("pages/6_data.py", "数据管理", "data", ":material/upload_file:"),
     ("pages/7_glossary.py", "指标说明", "glossary", ":material/menu_book:"),
     ("pages/9_users.py", "用户管理", "users", ":material/manage_accounts:"),

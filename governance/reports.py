@@ -93,20 +93,57 @@ def chart_png(fig_json: str, width: int = 1100, height: int = 560) -> bytes | No
         return None
 
 
-def _pdf():
+def charts_png(figs_json: list[str], width: int = 1100, height: int = 560) -> list[bytes | None]:
+    """Several Plotly figures (JSON) as PNGs in one Kaleido browser session (a chromium start costs
+    about as much as drawing three charts); per figure None if it fails, all None without chromium."""
+    import asyncio
+
+    import kaleido
+    import plotly.io as pio
+
+    if Path(CHROMIUM).exists():
+        os.environ.setdefault("BROWSER_PATH", CHROMIUM)
+
+    async def draw():
+        out = []
+        async with kaleido.Kaleido(n=1) as k:
+            for fig_json in figs_json:
+                try:
+                    out.append(await k.calc_fig(pio.from_json(fig_json),
+                                                opts=dict(format="png", width=width, height=height, scale=2)))
+                except Exception:  # noqa: BLE001 - a report without one chart is better than no report
+                    out.append(None)
+        return out
+
+    if not figs_json:
+        return []
+    try:
+        return asyncio.run(draw())
+    except Exception:  # noqa: BLE001 - no browser: the files say so where each chart would be
+        return [None] * len(figs_json)
+
+
+def new_pdf(orientation: str = "L", footer=lambda page: f"社区治理指标看板 · 社区对比报告 · 第 {page}/{{nb}} 页",
+            draw_header=None, margins: tuple = (10, 10, 10), bottom: float = 14):
+    """An A4 fpdf2 document with Noto Sans CJK SC embedded as font "cjk", a centred footer line
+    (`footer(page_number)`, `{nb}` = page count) and, with `draw_header(pdf)`, a header on every page."""
     from fpdf import FPDF
 
     class Report(FPDF):
+        def header(self):
+            if draw_header is not None:
+                draw_header(self)
+
         def footer(self):
-            self.set_y(-10)
+            self.set_y(-bottom + 4)
             self.set_font("cjk", size=8)
             self.set_text_color(120)
-            self.cell(0, 5, f"社区治理指标看板 · 社区对比报告 · 第 {self.page_no()}/{{nb}} 页", align="C")
+            self.cell(0, 5, footer(self.page_no()), align="C")
 
-    pdf = Report(orientation="L", format="A4", unit="mm")
+    pdf = Report(orientation=orientation, format="A4", unit="mm")
     pdf.add_font("cjk", "", str(CJK_FONT), collection_font_number=CJK_FONT_INDEX)
-    pdf.set_auto_page_break(True, margin=14)
-    pdf.set_margins(10, 10, 10)
+    pdf.set_auto_page_break(True, margin=bottom)
+    pdf.set_margins(*margins)
     pdf.alias_nb_pages()
     return pdf
 
@@ -117,7 +154,7 @@ def pdf_bytes(table: pd.DataFrame, best: pd.DataFrame, practices: pd.DataFrame, 
     values shaded), the charts (title, Plotly JSON) as images, and the practices with their sources."""
     from fpdf.fonts import FontFace
 
-    pdf = _pdf()
+    pdf = new_pdf()
     pdf.add_page()
     pdf.set_font("cjk", size=18)
     pdf.cell(0, 10, meta["title"], new_x="LMARGIN", new_y="NEXT")

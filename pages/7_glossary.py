@@ -5,7 +5,7 @@ import streamlit as st
 
 from governance import access, runtime, ui
 from governance.demo import ARTICLE, PUBLISHED_FACTS
-from governance.indicators import FAMILIES, by_family
+from governance.indicators import BULLETIN_RULES, FAMILIES, by_family
 from governance.labels import SOURCE_LABELS, TABLE_LABELS, md_escape
 
 ui.frame_guard()
@@ -30,6 +30,11 @@ for letter, family in FAMILIES.items():
                 st.markdown(f"**注意**：{ind.caveats}")
             if ind.parts:
                 st.markdown("**包含**：" + "、".join(label for _, label in ind.parts))
+
+st.header("月度通报的规则")
+st.caption("“月度通报”页及其 Word、PDF 文件按以下规则排名、判断变化和列出需关注的社区（governance/indicators.py）。")
+for rule in BULLETIN_RULES.values():
+    st.markdown(f"**{rule.name}**：{rule.text}")
 
 sel = st.session_state.get("selection")
 if sel is not None:

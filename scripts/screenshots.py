@@ -21,6 +21,7 @@ SHOTS = [
     ("organizations?community=西山社区", "organizations"),
     ("tickets?community=裕园社区", "tickets"),
     ("compare?communities=江欣苑社区,西山社区,裕园社区", "compare"),
+    ("bulletin?street=江堤街道&month=2023-08", "bulletin"),
     ("data", "data"),
     ("glossary", "glossary"),
 ]

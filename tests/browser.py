@@ -116,3 +116,12 @@ def choose(page, label: str, option: str, sidebar: bool = False) -> None:
     page.wait_for_function("([el, v]) => el.value === v", arg=[box.element_handle(), option])
     page.wait_for_timeout(200)
     wait_for_app(page)
+
+
+def download(page, button_name: str) -> tuple[str, bytes]:
+    """Click the download button named `button_name`; the file's suggested name and its bytes."""
+    button = page.get_by_role("button", name=button_name)
+    button.scroll_into_view_if_needed()
+    with page.expect_download() as info:
+        button.click()
+    return info.value.suggested_filename, open(info.value.path(), "rb").read()

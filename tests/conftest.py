@@ -77,6 +77,23 @@ def app(demo_db, monkeypatch):
     return make
 
 
+@pytest.fixture
+def bound_text(monkeypatch) -> list:
+    """Every text value bound to a query from now on (Streamlit's caches cleared, so pages really query)."""
+    import streamlit as st
+
+    seen: list = []
+    real = db.run_query
+
+    def spy(con, name, params=None, *a, **kw):
+        seen.extend(v for v in (params or {}).values() if isinstance(v, str))
+        return real(con, name, params, *a, **kw)
+
+    monkeypatch.setattr(db, "run_query", spy)
+    st.cache_data.clear()  # every cached result and derived figure
+    return seen
+
+
 @pytest.fixture(scope="session")
 def server(demo_db_master, tmp_path_factory):
     """A real streamlit server on its own copy of the demo database; yields the base URL."""

@@ -27,6 +27,7 @@ DATA = r"\b(communities|compounds|buildings|branches|building_groups|household_l
 # Queries that read data tables without the selection macro, and why that reveals nothing of a community.
 UNSCOPED = {
     "common/data_range": "only the first and last month of all data (the month pickers' bounds)",
+    "bulletin/last_day": "only the latest ticket date of all data (which month is the last complete one)",
 }
 
 

@@ -7,20 +7,12 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from tests.browser import wait_for_app
+from tests.browser import download, wait_for_app
 
 pytestmark = pytest.mark.browser
 
 LINK = "compare?communities=江欣苑社区,西山社区,裕园社区"
 NAMES = ("江欣苑社区", "西山社区", "裕园社区")
-
-
-def download(page, button_name):
-    button = page.get_by_role("button", name=button_name)
-    button.scroll_into_view_if_needed()
-    with page.expect_download() as info:
-        button.click()
-    return info.value.suggested_filename, open(info.value.path(), "rb").read()
 
 
 def test_training_link_presentation_mode_and_files(open_url):

@@ -6,7 +6,7 @@ import pytest
 
 from governance import db
 from governance.demo import SETTINGS
-from governance.indicators import INDICATORS
+from governance.indicators import BULLETIN_RULES, INDICATORS
 from tests.fixtures import QUERY_PARAMS
 from governance.access import ALL_SCOPE
 
@@ -49,6 +49,13 @@ def test_every_indicator_is_on_the_glossary_page(app):
     for code, ind in INDICATORS.items():
         assert f"{code} {ind.name}" in shown, code
         assert ind.formula in shown, code
+
+
+def test_every_bulletin_rule_is_on_the_glossary_page(app):
+    at = app("pages/7_glossary.py")
+    shown = "\n".join(m.value for m in at.markdown)
+    for rule in BULLETIN_RULES.values():
+        assert f"**{rule.name}**：{rule.text}" in shown, rule.key
 
 
 def test_every_setting_is_documented():
