@@ -8,7 +8,10 @@ import pytest
 pytestmark = pytest.mark.browser
 
 
-def metric_values(page) -> dict[str, str]:
+def metric_values(page, *wanted: str) -> dict[str, str]:
+    """The cards' values by label, once every `wanted` label is on the page (a rerun may still be drawing)."""
+    for label in wanted:
+        page.locator("[data-testid='stMetricLabel']", has_text=label).first.wait_for(timeout=60_000)
     labels = page.locator("[data-testid='stMetricLabel']").all_inner_texts()
     values = page.locator("[data-testid='stMetricValue']").all_inner_texts()
     return {label.strip(): value.strip() for label, value in zip(labels, values)}
@@ -18,19 +21,19 @@ def test_jiangxinyuan_published_chain_in_a_real_browser(open_url):
     page = open_url("coverage?community=江欣苑社区")
     assert page.locator("[data-testid='stException']").count() == 0
     assert page.locator("h1").first.inner_text().strip() == "组织覆盖"
-    m = metric_values(page)
+    m = metric_values(page, "小区党支部（个）", "楼栋党小组（个）", "党员中心户（户）")
     assert m["小区党支部（个）"] == "8"
     assert m["楼栋党小组（个）"] == "88"
     assert m["党员中心户（户）"] == "177"
     # the chain picture and the monthly chart are drawn
-    assert page.locator("[data-testid='stPlotlyChart']").count() >= 3
+    page.locator("[data-testid='stPlotlyChart']").nth(2).wait_for(timeout=60_000)
 
 
 def test_gap_csv_downloads_and_parses(open_url, tmp_path):
     page = open_url("coverage?community=康城社区")
     assert page.locator("[data-testid='stException']").count() == 0
     assert page.get_by_text("Page not found").count() == 0
-    shown = {label: value for label, value in metric_values(page).items()}
+    shown = {label: value for label, value in metric_values(page, "小区党支部（个）").items()}
     button = page.locator("[data-testid='stDownloadButton'] button")
     button.scroll_into_view_if_needed()
     with page.expect_download() as info:
