@@ -1,7 +1,11 @@
 """Command line: `python -m governance demo [--db PATH]` and the other commands:
 
+    python -m governance init [--db PATH]
     python -m governance import FILE --table TABLE [--db PATH] [--sheet NAME] [--update]
+    python -m governance import BOOK.xlsx [--db PATH] [--update]          (one sheet per table)
+    python -m governance import FILE --table tickets --map 源列名=字段 … | --mapping NAME
     python -m governance template TABLE [--format xlsx|csv] -o FILE
+    python -m governance template --all -o FILE.xlsx
     python -m governance undo BATCH [--db PATH]
 
 Exit codes: 0 success, 1 refused or bad input (the message says why), 2 usage error.
@@ -41,6 +45,23 @@ def _demo(args) -> int:
     result = build_demo_database(path)
     counts = "，".join(f"{k} {v:,}" for k, v in result["counts"].items())
     print(f"已生成演示数据库 {path}（{result['seconds']:.1f} 秒）：{counts}")
+    return 0
+
+
+def _init(args) -> int:
+    path = Path(args.db) if args.db else db.db_path()
+    if path.exists():
+        print(f"数据库 {path} 已存在，未做任何修改。", file=sys.stderr)
+        return 1
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = db.connect(path)  # a new file: the schema and the documented default settings, no data
+    try:
+        n = con.execute("SELECT count(*) FROM settings").fetchone()[0]
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    print(f"已新建空数据库 {path}：表结构和 {n} 项默认指标设置（满意度等级权重 1/1/0.6/0/0、综合得分权重 0.1/0.5/0.4、"
+          "社会组织目标 城市 10 / 农村 5），没有任何数据。下一步：python -m governance template --all -o 模板.xlsx")
     return 0
 
 
@@ -135,6 +156,8 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--force", action="store_true", help="覆盖已存在的数据库")
     demo.add_argument("--scale", choices=["street", "province"], default="street",
                       help="street：六个报道社区及其街道（默认）；province：约 5,000 个社区、1,000 万件诉求")
+    init = sub.add_parser("init", help="新建空数据库（表结构和默认指标设置，没有数据）")
+    init.add_argument("--db", help="数据库路径（默认 $GOVERNANCE_DB 或 data/governance.duckdb）")
     from governance.importer import SPECS
 
     tables = list(SPECS)
@@ -160,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return 2
     try:
-        commands = {"demo": _demo, "import": _import, "template": _template, "undo": _undo, "bench": _bench}
+        commands = {"demo": _demo, "init": _init, "import": _import, "template": _template, "undo": _undo, "bench": _bench}
         return commands[args.command](args)
     except db.DatabaseError as exc:
         print(str(exc), file=sys.stderr)

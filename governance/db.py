@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from governance.schema import SCHEMA_VERSION, create_schema, is_complete
+from governance.schema import SCHEMA_VERSION, create_schema, ensure_default_settings, is_complete
 
 ROOT = Path(__file__).resolve().parent.parent
 QUERIES_DIR = ROOT / "queries"
@@ -75,7 +75,8 @@ def is_default_path(path: Path) -> bool:
 
 
 def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open a database and check its schema version; create the schema on a new file."""
+    """Open a database and check its schema version; create the schema on a new file. Opened for
+    writing, a database gets the documented default settings for any key it has no value of."""
     path = Path(path)
     try:
         con = duckdb.connect(str(path), read_only=read_only)
@@ -110,6 +111,7 @@ def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnect
 
             if not is_complete(con):
                 create_schema(con)  # idempotent: adds any table or macro of this version that is missing
+            ensure_default_settings(con)  # the documented defaults for any setting the file has none of
             ensure_fresh(con)  # rollups missing or older than the data (e.g. written by an older program)
     except DatabaseError:
         con.close()
