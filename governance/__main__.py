@@ -76,20 +76,42 @@ def _import(args) -> int:
     from governance import importer
 
     src = Path(args.file)
+    book = args.table is None
+    if book and (args.map or args.mapping or args.save_mapping or args.sheet):
+        print("用法错误：--map、--mapping、--save-mapping、--sheet 用于单张表的导入，请同时用 --table 指定数据表。", file=sys.stderr)
+        return 2
+    if book and src.suffix.lower() not in (".xlsx", ".xlsm"):
+        print("用法错误：不指定 --table 时导入的是整个工作簿（.xlsx，每个工作表一张表）；CSV 文件请用 --table 指定数据表。",
+              file=sys.stderr)
+        return 2
     if not src.is_file():
         print(f"找不到要导入的文件 {src}。", file=sys.stderr)
         return 1
-    if src.stat().st_size > importer.MAX_FILE_BYTES:
+    if src.stat().st_size > importer.MAX_FILE_BYTES:  # checked before the file is read
         problems = [importer.Problem(None, "", "", f"文件大小为 {src.stat().st_size / 1024 / 1024:.1f} MB，"
                                      f"超过上限 {importer.MAX_FILE_BYTES / 1024 / 1024:.1f} MB",
                                      "更小的文件：可按年份或社区拆成几个文件分别导入")]
         _print_problems(src, problems, len(problems))
         return 1
-    data = src.read_bytes()
+    # a CSV is read from the file in chunks (a million rows never held at once); a workbook whole
+    data = src if src.suffix.lower() == ".csv" else src.read_bytes()
+    head = data if isinstance(data, bytes) else importer.reading.file_head(src)  # for the headers
     path, con = _open_for_writing(args)
     try:
-        report, result = importer.import_file(con, args.table, data, src.name, sheet=args.sheet,
-                                              update=args.update, who=importer.current_user())
+        if book:
+            return _import_book(importer, con, path, src, data, args)
+        try:
+            mapping = _mapping(importer, con, args, src, head)
+        except importer.MappingError as exc:
+            print(str(exc), file=sys.stderr)
+            return 1
+        report, result = importer.import_file(con, args.table, data, src.name, sheet=args.sheet, update=args.update,
+                                              who=importer.current_user(), mapping=mapping)
+        if result is not None and args.save_mapping:
+            importer.save_mapping(con, args.save_mapping, args.table,
+                                  importer.file_headers(head, src.name, importer.SPECS[args.table], args.sheet),
+                                  mapping or {}, who=importer.current_user())
+            print(f"已保存列对应“{args.save_mapping}”：以后表头相同的文件自动按它读取（或用 --mapping {args.save_mapping}）。")
     finally:
         con.close()
     for w in report.warnings:
@@ -103,6 +125,47 @@ def _import(args) -> int:
     return 0
 
 
+def _mapping(importer, con, args, src: Path, data: bytes) -> dict | None:
+    """--mapping NAME, then --map 源列名=字段 on top; without either, a saved mapping whose headers
+    are the file's (announced), else none."""
+    mapping: dict = {}
+    if args.mapping:
+        found = importer.load_mapping(con, args.mapping)
+        if found is None:
+            raise importer.MappingError(f"数据库中没有名为“{args.mapping}”的列对应")
+        if found[0] != args.table:
+            raise importer.MappingError(f"列对应“{args.mapping}”用于“{importer.SPECS[found[0]].label}”表，"
+                                        f"不是“{importer.SPECS[args.table].label}”表")
+        mapping.update(found[1])
+    if args.map:
+        mapping.update(importer.parse_map_args(args.table, args.map))
+    if mapping:
+        return mapping
+    try:
+        headers = importer.file_headers(data, src.name, importer.SPECS[args.table], args.sheet)
+    except importer.ImportRefused:
+        return None
+    found = importer.find_mapping(con, args.table, headers)
+    if found is None:
+        return None
+    print(f"提示：文件的表头与保存的列对应“{found[0]}”相同，按它读取。", file=sys.stderr)
+    return found[1]
+
+
+def _import_book(importer, con, path, src: Path, data: bytes, args) -> int:
+    book, result = importer.import_workbook(con, data, src.name, update=args.update, who=importer.current_user())
+    for w in book.warnings:
+        print(f"提示：{w}", file=sys.stderr)
+    if result is None:
+        _print_problems(src, book.problems, book.problem_count)
+        return 1
+    parts = "，".join(f"{importer.SPECS[r.table].label} {r.n_new:,} 行" + (f"（更新 {r.n_update:,} 行）" if r.n_update else "")
+                     for r in book.reports)
+    print(f"已导入工作簿 {src.name} 到 {path}：第 {result.batch_id} 批（一个批次），新增 {parts}。"
+          f"如需撤销整个工作簿：python -m governance undo {result.batch_id}")
+    return 0
+
+
 def _print_problems(src, problems, total) -> None:
     print(f"未导入 {src.name}：发现 {total:,} 处问题，数据库未做任何修改。", file=sys.stderr)
     print("行｜列｜值｜问题｜应为", file=sys.stderr)
@@ -113,9 +176,20 @@ def _print_problems(src, problems, total) -> None:
 
 
 def _template(args) -> int:
-    from governance.templates import template_bytes
+    from governance.templates import template_bytes, workbook_template_bytes
 
     out = Path(args.output)
+    if args.all == (args.table is not None):
+        print("用法错误：请指定一张表，或用 --all 写出整个工作簿的模板（二选一）。", file=sys.stderr)
+        return 2
+    if args.all:
+        if args.format == "csv" or out.suffix.lower() == ".csv":
+            print("用法错误：整个工作簿的模板只有 .xlsx 格式。", file=sys.stderr)
+            return 2
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(workbook_template_bytes())
+        print(f"已写出整个工作簿的模板 {out}：每张表一个工作表，填好后 python -m governance import {out.name}")
+        return 0
     fmt = args.format or (out.suffix.lstrip(".").lower() if out.suffix.lower() in (".csv", ".xlsx") else "xlsx")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(template_bytes(args.table, fmt))
@@ -161,14 +235,21 @@ def main(argv: list[str] | None = None) -> int:
     from governance.importer import SPECS
 
     tables = list(SPECS)
-    imp = sub.add_parser("import", help="导入本街道的 Excel/CSV 文件（一个文件对应一张表）")
+    imp = sub.add_parser("import", help="导入本街道的 Excel/CSV 文件（一个文件一张表，或整个工作簿）")
     imp.add_argument("file", help="要导入的 .csv 或 .xlsx 文件")
-    imp.add_argument("--table", required=True, choices=tables, help="导入到哪张表")
+    imp.add_argument("--table", choices=tables,
+                     help="导入到哪张表；不指定时导入整个工作簿（.xlsx，工作表名为表名，一次检查、一个批次）")
     imp.add_argument("--db", help="数据库路径（默认 $GOVERNANCE_DB 或 data/governance.duckdb；不存在时新建空库）")
     imp.add_argument("--sheet", help="Excel 工作表名称（默认第一个）")
     imp.add_argument("--update", action="store_true", help="数据库中已有的记录（如同一诉求编号）按文件内容更新")
-    tpl = sub.add_parser("template", help="写出某张表的导入模板")
-    tpl.add_argument("table", choices=tables)
+    imp.add_argument("--map", action="append", metavar="源列名=字段",
+                     help="文件中的列对应哪个字段（可重复），如 --map 受理时间=received_at --map 诉求分类=category；"
+                          "字段为模板的英文列名，另有 category（一列写全分类路径）、satisfaction_stars（1—5 星）")
+    imp.add_argument("--mapping", metavar="名称", help="按保存过的列对应读取")
+    imp.add_argument("--save-mapping", metavar="名称", help="导入成功后把本次的列对应保存为这个名称")
+    tpl = sub.add_parser("template", help="写出导入模板（某张表，或 --all 整个工作簿）")
+    tpl.add_argument("table", nargs="?", choices=tables)
+    tpl.add_argument("--all", action="store_true", help="整个工作簿：每张表一个工作表，另有各列的填写说明")
     tpl.add_argument("--format", choices=["xlsx", "csv"], help="模板格式（默认按 -o 的扩展名，否则 xlsx）")
     tpl.add_argument("-o", "--output", required=True, help="输出文件")
     und = sub.add_parser("undo", help="撤销一个导入批次")

@@ -166,6 +166,17 @@ CREATE TABLE IF NOT EXISTS settings (
     PRIMARY KEY (key, effective_from)
 );
 
+-- Column mappings (governance/importer/mapping.py): a file's own headers -> the importer's fields,
+-- saved by name on the 数据管理 page and chosen again for a file with the same headers.
+CREATE TABLE IF NOT EXISTS column_mappings (
+    name       VARCHAR PRIMARY KEY,
+    table_name VARCHAR NOT NULL,
+    headers    VARCHAR NOT NULL,   -- JSON: the file's normalised headers, sorted
+    mapping    VARCHAR NOT NULL,   -- JSON object: field -> the file's header
+    saved_at   TIMESTAMP NOT NULL,
+    saved_by   VARCHAR
+);
+
 -- The one rule for "in force at D" (C1-C6, S1-S5): established (founded) on or before D and not
 -- dissolved by D, i.e. dissolved_on is NULL or after D.
 CREATE OR REPLACE MACRO in_force(established, dissolved, d) AS

@@ -10,6 +10,7 @@ import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -62,16 +63,27 @@ def _decode(data: bytes) -> str:
     raise _file_problem("无法识别文件的文字编码", "UTF-8 或 GBK 编码的 CSV（Excel“另存为 CSV”即可）")
 
 
-def _encoding(data: bytes) -> str:
+def _blocks(data: bytes | Path, size: int = 1 << 22):
+    if isinstance(data, Path):
+        with data.open("rb") as f:
+            while block := f.read(size):
+                yield block
+    else:
+        view = memoryview(data)
+        for i in range(0, len(data), size):
+            yield view[i:i + size]
+
+
+def _encoding(data: bytes | Path) -> str:
     """The encoding `_decode` would pick, found without holding the decoded text (for large files)."""
-    if b"\x00" in data[:8192]:
-        _decode(data[:8192])  # raises the binary-file problem
-    view = memoryview(data)
+    head = file_head(data, 8192)
+    if b"\x00" in head:
+        _decode(head)  # raises the binary-file problem
     for enc in ("utf-8-sig", "gb18030"):
         dec = codecs.getincrementaldecoder(enc)()
         try:
-            for i in range(0, len(data), 1 << 22):
-                dec.decode(view[i:i + (1 << 22)], final=False)
+            for block in _blocks(data):
+                dec.decode(block, final=False)
             dec.decode(b"", final=True)
             return enc
         except UnicodeDecodeError:
@@ -246,17 +258,35 @@ def _names(header: list, width: int) -> list[str]:
     return [("" if _blank(h) else str(h).strip()) for h in header]
 
 
-def read_chunks(data: bytes, file_name: str, spec: Spec, sheet: str | None = None,
+def file_size(data: bytes | Path) -> int:
+    return data.stat().st_size if isinstance(data, Path) else len(data)
+
+
+def file_head(data: bytes | Path, n: int = 1 << 20) -> bytes:
+    if isinstance(data, Path):
+        with data.open("rb") as f:
+            return f.read(n)
+    return data[:n]
+
+
+def read_chunks(data: bytes | Path, file_name: str, spec: Spec, sheet: str | None = None,
                 max_bytes: int = MAX_FILE_BYTES, known: dict[str, str] | None = None,
                 chunk_rows: int = CHUNK_ROWS, stream: bool = True) -> RawChunks:
     """The file as chunks of at most `chunk_rows` rows. A large plain CSV is parsed chunk by chunk
-    from its bytes (pandas decodes as it goes), so a million rows never sit in memory as cells at
-    once; anything else is read whole (read_raw) and then handed out in chunks. A CSV found ragged
-    while streaming raises _Ragged: the caller starts again with stream=False."""
-    _check_size(data, max_bytes)
-    plain_csv = (data[:4] != b"PK\x03\x04" and data[:8] != b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+    from its bytes, or straight from the file when given a Path (pandas decodes as it goes), so a
+    million rows never sit in memory as cells at once; anything else is read whole (read_raw) and
+    then handed out in chunks. A CSV found ragged while streaming raises _Ragged: the caller starts
+    again with stream=False. The size limit is checked before anything is read."""
+    size = file_size(data)
+    if size > max_bytes:
+        raise _file_problem(f"文件大小为 {_mb(size)}，超过上限 {_mb(max_bytes)}",
+                            "更小的文件：可按年份或社区拆成几个文件分别导入")
+    head = file_head(data, 65536)
+    plain_csv = (head[:4] != b"PK\x03\x04" and head[:8] != b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
                  and not file_name.lower().endswith((".xlsx", ".xlsm")))
-    if not (stream and plain_csv and len(data) >= STREAM_MIN_BYTES):
+    if not (stream and plain_csv and size >= STREAM_MIN_BYTES):
+        if isinstance(data, Path):
+            data = data.read_bytes()
         raw = read_raw(data, file_name, spec, sheet, max_bytes, known)
         frame = raw.frame.set_axis(range(raw.frame.shape[1]), axis=1)
 
@@ -266,13 +296,13 @@ def read_chunks(data: bytes, file_name: str, spec: Spec, sheet: str | None = Non
         return RawChunks(list(raw.frame.columns), raw.header_row, raw.problems, slices())
 
     enc = _encoding(data)
-    head = data[:65536].decode(enc, errors="ignore")
+    head = head.decode(enc, errors="ignore")
     if any(ch in head[:4096] for ch in _CONTROL):
         raise _file_problem("文件不是文本表格（含有大量控制字符，可能只是改了扩展名）",
                             "逗号分隔的 CSV 文本文件，或 Excel 的 .xlsx 文件")
     first_line = head.split("\n", 1)[0]
     delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
-    reader = pd.read_csv(io.BytesIO(data), header=None, dtype=str, keep_default_na=False, na_filter=False,
+    reader = pd.read_csv(data if isinstance(data, Path) else io.BytesIO(data), header=None, dtype=str, keep_default_na=False, na_filter=False,
                          sep=delimiter, skip_blank_lines=False, engine="c", encoding=enc, chunksize=chunk_rows)
 
     def parsed():
@@ -305,3 +335,20 @@ def read_chunks(data: bytes, file_name: str, spec: Spec, sheet: str | None = Non
                 yield frame, rows
             current = next(it, None)
     return RawChunks(names, best + 1, [], chunks())
+
+
+def file_headers(data: bytes, file_name: str, spec: Spec, sheet: str | None = None,
+                 max_bytes: int = MAX_FILE_BYTES) -> list[str]:
+    """The header texts of a file (its header row, or its first filled row when no header is
+    recognised), for the mapping step. Only the first rows of a CSV are read."""
+    if data[:4] != b"PK\x03\x04":
+        cut = 0
+        for _ in range(12):
+            nxt = data.find(b"\n", cut)
+            if nxt < 0:
+                cut = len(data)
+                break
+            cut = nxt + 1
+        data = data[:cut]
+    raw = read_raw(data, file_name, spec, sheet, max_bytes, fallback=True)
+    return [h for h in raw.frame.columns]

@@ -16,17 +16,24 @@ from governance.importer.values import _Collector, _cell_text, _parse_column, ca
 from governance.labels import TABLE_LABELS
 
 
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+def _sha256(data) -> str:
+    """Of the bytes, or of a file given as a Path (read in blocks)."""
+    from governance.importer.reading import _blocks
+
+    h = hashlib.sha256()
+    for block in _blocks(data):
+        h.update(block)
+    return h.hexdigest()
 
 
 def _lookup(con, frame: pd.DataFrame, sql: str) -> pd.Series:
-    """Run `sql` joining the registered frame `_imp` (columns _i plus names); returns v by _i."""
-    con.register("_imp", frame)
-    try:
-        res = con.execute(sql).df()
-    finally:
-        con.unregister("_imp")
+    """Run `sql` joining the frame as `_imp` (columns _i plus names); returns v by _i.
+
+    The frame is read by DuckDB's replacement scan (the local variable named in the SQL), not
+    con.register: inside the import's long transaction every registered view, even unregistered,
+    is kept with its converted data until the transaction ends (hundreds of MB for a million rows)."""
+    _imp = frame  # noqa: F841 (read by name from the SQL)
+    res = con.execute(sql).df()
     return pd.Series(res["v"].to_numpy(), index=res["_i"].to_numpy()) if len(res) else pd.Series(dtype=object)
 
 
@@ -200,11 +207,8 @@ def check_chunk(con, spec: Spec, frame: pd.DataFrame, excel_rows: np.ndarray, pl
             msg[earlier.index] = [f"与第 {int(r)} 行重复（{key_text}相同）" for r in earlier.to_numpy()]
             out.add(mask, col_label(key[-1]), raw_of(key[-1]).astype(object), msg, "每条记录只出现一次")
             dup = dup | pd.Series(mask, index=df.index)
-        con.register("_keys", keys[["k", "excel_row"]])
-        try:
-            con.execute(f"INSERT INTO {seen} SELECT k, excel_row FROM _keys")
-        finally:
-            con.unregister("_keys")
+        _keys = keys[["k", "excel_row"]]  # noqa: F841 (replacement scan, see _lookup)
+        con.execute(f"INSERT INTO {seen} SELECT k, excel_row FROM _keys")
 
     # against stored rows: an update only when asked
     df["_existing"] = _existing_ids(con, spec, df, batch)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -63,16 +64,17 @@ def _next_batch_id(con) -> int:
 class Source:
     """One table's rows to import: a file, or one sheet of a workbook."""
     table: str
-    data: bytes
+    data: bytes | Path  # a Path: a large CSV is read from the file in chunks (the command line)
     file_name: str
     sheet: str | None = None
     mapping: dict[str, str] | None = None  # {field: the file's header}, see validation.plan_columns
+    sha256: str = ""  # of the data, once computed
 
 
 PREVIEW_ROWS = 20  # parsed rows a report keeps for the page's preview (the rest are written, not kept)
 
 
-def import_file(con, table: str, data: bytes, file_name: str, sheet: str | None = None, update: bool = False,
+def import_file(con, table: str, data: bytes | Path, file_name: str, sheet: str | None = None, update: bool = False,
                 who: str | None = None, max_bytes: int = MAX_FILE_BYTES, mapping: dict[str, str] | None = None,
                 dry_run: bool = False) -> tuple[Report, BatchResult | None]:
     """Check and, when there is no problem, write the file as one batch in one transaction.
@@ -108,6 +110,8 @@ def _import_sources(con, sources, update, who, max_bytes, dry_run, batch_table, 
         try:
             batch = _next_batch_id(cur)
             sha = batch_sha or (_sha256(sources[0].data) if len(sources) == 1 else "")
+            if len(sources) == 1:
+                sources[0].sha256 = sha
             same = _applied_batch_with_hash(cur, sha) if sha else None
             reports = []
             for i, src in enumerate(sources):
@@ -126,6 +130,7 @@ def _import_sources(con, sources, update, who, max_bytes, dry_run, batch_table, 
                         [batch, table, batch_file or sources[0].file_name, sha, added, updated,
                          dt.datetime.now().replace(microsecond=0), who])
             bump_data_version(cur)
+            _release_memory()  # the chunks' frames are gone: give their pages back before the rebuild
             refresh_rollups(cur, transaction=False, tickets_changed=any(s.table == "tickets" for s in sources))
             cur.execute("COMMIT")
             return reports, BatchResult(batch, table, added, updated)
@@ -136,12 +141,25 @@ def _import_sources(con, sources, update, who, max_bytes, dry_run, batch_table, 
         cur.close()
 
 
+def _release_memory() -> None:
+    """Collect and return freed heap to the system (glibc's malloc_trim), so that the peak of a large
+    import is its largest step, not the sum of what the steps left in the allocator."""
+    import ctypes
+    import gc
+
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
+
+
 def _import_source(cur, src: Source, batch: int, update: bool, max_bytes: int, keep_writing: bool,
                    stream: bool) -> Report:
     """Check one source chunk by chunk and write its rows without problems (all of them, when it
     has none; after its first problem only if `keep_writing`, i.e. later sources build on it)."""
     spec = SPECS[src.table]
-    report = Report(src.table, src.file_name, _sha256(src.data))
+    report = Report(src.table, src.file_name, src.sha256 or _sha256(src.data))
     try:
         chunks = read_chunks(src.data, src.file_name, spec, src.sheet, max_bytes, header_map(spec, src.mapping),
                              stream=stream)
@@ -208,21 +226,17 @@ def _write_rows(con, spec: Spec, rows: pd.DataFrame, batch: int) -> tuple[int, i
         pk = _PK[table]
         if spec.id_col:
             changed.insert(0, spec.id_col, rows.loc[upd, "_existing"].astype("int64").to_numpy())
-        con.register("_upd", changed)
-        try:
-            on = " AND ".join(f"t.{k} = u.{k}" for k in pk)
-            con.execute(f"INSERT INTO undo_{table} SELECT {batch}, t.* FROM {table} t "
-                        f"WHERE EXISTS (SELECT 1 FROM _upd u WHERE {on})")
-            sets = ", ".join(f"{c} = u.{c}" for c in changed.columns if c not in pk)
-            con.execute(f"UPDATE {table} t SET {sets} FROM _upd u WHERE {on}")
-        finally:
-            con.unregister("_upd")
+        # frames are read by replacement scan (their variable names), not con.register: see
+        # validation._lookup for why, inside the import's one long transaction
+        _upd = changed  # noqa: F841
+        on = " AND ".join(f"t.{k} = u.{k}" for k in pk)
+        con.execute(f"INSERT INTO undo_{table} SELECT {batch}, t.* FROM {table} t "
+                    f"WHERE EXISTS (SELECT 1 FROM _upd u WHERE {on})")
+        sets = ", ".join(f"{c} = u.{c}" for c in changed.columns if c not in pk)
+        con.execute(f"UPDATE {table} t SET {sets} FROM _upd u WHERE {on}")
     if len(new):
-        con.register("_new", new)
-        try:
-            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _new")
-        finally:
-            con.unregister("_new")
+        _new = new  # noqa: F841
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _new")
     return len(new), int(upd.sum())
 
 
