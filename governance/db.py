@@ -126,10 +126,13 @@ def _check_complete(con, path: Path) -> None:
     """A truncated file opens and even accepts writes; its size gives it away before anything is read."""
     if not path.exists() or Path(f"{path}.wal").exists():  # blocks still in the WAL are not in the file yet
         return
-    _, _, block_size, total_blocks, *_ = con.execute("PRAGMA database_size").fetchone()
-    if path.stat().st_size < block_size * total_blocks:
+    _, _, block_size, total_blocks, used_blocks, free_blocks, *_ = con.execute("PRAGMA database_size").fetchone()
+    # blocks in use must be in the file; free ones at its end are cut off when DuckDB checkpoints
+    # (e.g. after an undo deleted rows), so the total count overstates the size of a sound file
+    need = block_size * (total_blocks - free_blocks)
+    if path.stat().st_size < need:
         raise DatabaseError(f"数据库文件 {path} 不完整（只有 {path.stat().st_size:,} 字节，应至少为 "
-                            f"{block_size * total_blocks:,} 字节），可能在复制或保存时被截断；未做任何修改。"
+                            f"{need:,} 字节），可能在复制或保存时被截断；未做任何修改。"
                             "请从备份恢复该文件。")
 
 
