@@ -110,12 +110,14 @@ def mapping_step(table: str, data: bytes, name: str, sheet, sha: str, needed: bo
     required = [c.name for c in spec.cols if c.required]
     order = required + [f for f in fields if f not in required and f != "satisfaction_stars"]
     cols = st.columns(3)
+    # one column with the category path gives the three levels (then they are not asked for)
+    path_col = st.session_state.get(f"map_{sha[:12]}_category", current.get("category"))
     for i, fld in enumerate(order):
-        if table == "tickets" and fld in ("category_l1", "category_l2", "category_l3") and "category" in current:
-            continue  # the path column gives the three levels
+        if fld in ("category_l1", "category_l2", "category_l3") and path_col not in (None, none):
+            continue
         pre = current.get(fld) or (current.get("satisfaction_stars") if fld == "satisfaction" else None)
         opts = [none] + headers
-        label = fields[fld] + ("（必填）" if fld in required or (fld == "category" and "category_l1" not in current) else "")
+        label = fields[fld] + ("（必填）" if fld in required else "")
         pick = cols[i % 3].selectbox(label, opts, index=opts.index(pre) if pre in opts else 0,
                                      key=f"map_{sha[:12]}_{fld}", help=f"字段 {fld}")
         if pick != none:

@@ -361,7 +361,7 @@ def test_mapping_step_in_a_browser(tmp_path, browser):
         wait_for_app(page)
         # pre-filled from the common words: 所属街道 for 街道, 诉求分类 for the category path
         assert page.get_by_role("combobox", name="街道（必填）").input_value() == "所属街道"
-        assert page.get_by_role("combobox", name="诉求分类（路径）（必填）").input_value() == "诉求分类"
+        assert page.get_by_role("combobox", name="诉求分类（路径）").input_value() == "诉求分类"
         page.get_by_text("满意度一列是 1—5 星").click()
         wait_for_app(page)
         page.get_by_text("按上面的对应读取文件的前 5 行").wait_for(timeout=30_000)
