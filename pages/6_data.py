@@ -61,11 +61,12 @@ def show_problems(report, name: str) -> None:
     if report.problem_count > len(problems):
         st.caption(f"仅列出前 {len(problems):,} 处问题。")
     a, b, _ = st.columns([1, 1, 2])
+    stem = name.rsplit(".", 1)[0]
     a.download_button("下载问题清单（Excel）", exports.xlsx_bytes(problems, "问题清单"),
-                      file_name=f"问题清单_{name}.xlsx", mime=XLSX_MIME, key="data_problems_xlsx",
+                      file_name=f"问题清单_{stem}.xlsx", mime=XLSX_MIME, key="data_problems_xlsx",
                       icon=":material/download:")
     b.download_button("下载问题清单（CSV）", exports.csv_bytes(problems),
-                      file_name=f"问题清单_{name}.csv", mime="text/csv", key="data_problems_csv",
+                      file_name=f"问题清单_{stem}.csv", mime="text/csv", key="data_problems_csv",
                       icon=":material/download:")
 
 
@@ -96,7 +97,7 @@ def mapping_step(table: str, data: bytes, name: str, sheet, sha: str, needed: bo
     try:
         headers = [h for h in importer.file_headers(data, name, spec, sheet) if h]
     except importer.ImportRefused as exc:
-        st.error(exc.problems[0].message, icon=":material/error:")
+        st.error(md_escape(exc.problems[0].message), icon=":material/error:")
         return
     current = st.session_state.get("data_mapping", {}).get(sha) or importer.suggest_mapping(table, headers)
     fields = importer.field_labels(table)

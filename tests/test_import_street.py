@@ -382,3 +382,43 @@ def test_mapping_step_in_a_browser(tmp_path, browser):
         again.get_by_text("检查通过：共 10 行").wait_for(timeout=60_000)
         again.context.close()
     assert street_rates(path) == (T2, T3, T4)
+
+
+def test_whole_workbook_on_the_page_in_a_browser(tmp_path, browser):
+    """整个工作簿 on the 数据管理 page: a bad fourth sheet is listed with its sheet, row and column (and
+    the list downloads as .xlsx); the corrected workbook imports as one batch of every table."""
+    from tests.browser import choose, open_page, running_server, wait_for_app
+
+    path = init(tmp_path / "street.duckdb")
+
+    def tamper(sheet, ws):
+        if sheet == "小区党支部":
+            ws["E3"] = "五人"
+
+    bad = workbook(tmp_path / "新河街道_有错.xlsx", tamper)
+    good = workbook(tmp_path / "新河街道.xlsx")
+    with running_server(path) as base:
+        page = open_page(browser, f"{base}/data")
+        choose(page, "数据表", "整个工作簿（每个工作表一张表）")
+        uploader = page.locator("[data-testid='stFileUploader'] input[type='file']")
+        uploader.set_input_files(str(bad))
+        page.get_by_text("发现 1 处问题，没有导入任何数据").wait_for(timeout=60_000)
+        wait_for_app(page)
+        with page.expect_download() as dl:
+            page.get_by_role("button", name="下载问题清单（Excel）").click()
+        assert dl.value.suggested_filename == "问题清单_新河街道_有错.xlsx"
+        sheet = openpyxl.load_workbook(io.BytesIO(Path(dl.value.path()).read_bytes())).active
+        assert [c.value for c in sheet[1]] == ["工作表", "行", "列", "值", "问题", "应为"]
+        assert [c.value for c in sheet[2]][:5] == ["小区党支部", 3, "党员人数", "五人", "不是数字"]
+        page.context.close()
+
+        page = open_page(browser, f"{base}/data")
+        choose(page, "数据表", "整个工作簿（每个工作表一张表）")
+        page.locator("[data-testid='stFileUploader'] input[type='file']").set_input_files(str(good))
+        page.get_by_text("检查通过：7 个工作表共 25 行，将作为一个批次一次导入").wait_for(timeout=60_000)
+        wait_for_app(page)
+        page.get_by_role("button", name="导入").click()
+        page.get_by_text("已导入工作簿 新河街道.xlsx：第 1 批").wait_for(timeout=60_000)
+        page.get_by_text("第 1 批 · 整个工作簿 · 新河街道.xlsx · 新增 25 行，更新 0 行").wait_for(timeout=30_000)
+        page.context.close()
+    assert street_rates(path) == (T2, T3, T4)
