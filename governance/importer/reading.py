@@ -271,12 +271,13 @@ def file_head(data: bytes | Path, n: int = 1 << 20) -> bytes:
 
 def read_chunks(data: bytes | Path, file_name: str, spec: Spec, sheet: str | None = None,
                 max_bytes: int = MAX_FILE_BYTES, known: dict[str, str] | None = None,
-                chunk_rows: int = CHUNK_ROWS, stream: bool = True) -> RawChunks:
+                chunk_rows: int | None = None, stream: bool = True) -> RawChunks:
     """The file as chunks of at most `chunk_rows` rows. A large plain CSV is parsed chunk by chunk
     from its bytes, or straight from the file when given a Path (pandas decodes as it goes), so a
     million rows never sit in memory as cells at once; anything else is read whole (read_raw) and
     then handed out in chunks. A CSV found ragged while streaming raises _Ragged: the caller starts
     again with stream=False. The size limit is checked before anything is read."""
+    chunk_rows = chunk_rows or CHUNK_ROWS
     size = file_size(data)
     if size > max_bytes:
         raise _file_problem(f"文件大小为 {_mb(size)}，超过上限 {_mb(max_bytes)}",

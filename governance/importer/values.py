@@ -135,7 +135,7 @@ def _parse_dates(text: pd.Series, raw: pd.Series, kind: str, out: _Collector, co
         expected = KIND_EXPECTED[kind]
         out.add(todo.to_numpy() & _expand(unmatched, todo), colname, text, "无法识别的日期" if kind != "datetime" else "无法识别的日期时间", expected)
         ok = ~unmatched
-        if kind == "date":
+        if kind in ("date", "datetime"):  # 2023年6月 is a month, not a day (a month column takes it)
             no_day = ok & parts["d"].isna()
             out.add(_expand(no_day, todo), colname, text, "缺少日（只有年月）", expected)
             ok &= ~no_day
