@@ -96,6 +96,9 @@ def import_sources(con, sources: list[Source], update: bool = False, who: str | 
     source with problems are still written, in the transaction that will be rolled back, so that
     later sources are checked against them and every problem of the workbook is reported at once.
     A CSV found ragged while streaming is imported again from the start, read whole.
+
+    Every import (a file, a workbook, the page and the command line) comes through here: who
+    writes (`who`; later an actor and its scope) needs threading through this one function.
     """
     try:
         return _import_sources(con, sources, update, who, max_bytes, dry_run, batch_table, batch_file, batch_sha, True)
