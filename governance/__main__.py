@@ -1,7 +1,11 @@
 """Command line: `python -m governance demo [--db PATH]` and the other commands:
 
+    python -m governance init [--db PATH]
     python -m governance import FILE --table TABLE [--db PATH] [--sheet NAME] [--update]
+    python -m governance import BOOK.xlsx [--db PATH] [--update]          (one sheet per table)
+    python -m governance import FILE --table tickets --map 源列名=字段 … | --mapping NAME
     python -m governance template TABLE [--format xlsx|csv] -o FILE
+    python -m governance template --all -o FILE.xlsx
     python -m governance undo BATCH [--db PATH] [--as EMAIL]
     python -m governance users add EMAIL --role viewer|editor|admin --scope SCOPE [--name 姓名] [--db PATH]
     python -m governance users list [--db PATH]
@@ -52,6 +56,23 @@ def _demo(args) -> int:
     return 0
 
 
+def _init(args) -> int:
+    path = Path(args.db) if args.db else db.db_path()
+    if path.exists():
+        print(f"数据库 {path} 已存在，未做任何修改。", file=sys.stderr)
+        return 1
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = db.connect(path)  # a new file: the schema and the documented default settings, no data
+    try:
+        n = con.execute("SELECT count(*) FROM settings").fetchone()[0]
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    print(f"已新建空数据库 {path}：表结构和 {n} 项默认指标设置（满意度等级权重 1/1/0.6/0/0、综合得分权重 0.1/0.5/0.4、"
+          "社会组织目标 城市 10 / 农村 5），没有任何数据。下一步：python -m governance template --all -o 模板.xlsx")
+    return 0
+
+
 def _open_for_writing(args):
     """The database to import into; a path with no database gets an empty schema (no demo data)."""
     path = Path(args.db) if args.db else db.db_path()
@@ -63,21 +84,43 @@ def _import(args) -> int:
     from governance import importer
 
     src = Path(args.file)
+    book = args.table is None
+    if book and (args.map or args.mapping or args.save_mapping or args.sheet):
+        print("用法错误：--map、--mapping、--save-mapping、--sheet 用于单张表的导入，请同时用 --table 指定数据表。", file=sys.stderr)
+        return 2
+    if book and src.suffix.lower() not in (".xlsx", ".xlsm"):
+        print("用法错误：不指定 --table 时导入的是整个工作簿（.xlsx，每个工作表一张表）；CSV 文件请用 --table 指定数据表。",
+              file=sys.stderr)
+        return 2
     if not src.is_file():
         print(f"找不到要导入的文件 {src}。", file=sys.stderr)
         return 1
-    if src.stat().st_size > importer.MAX_FILE_BYTES:
+    if src.stat().st_size > importer.MAX_FILE_BYTES:  # checked before the file is read
         problems = [importer.Problem(None, "", "", f"文件大小为 {src.stat().st_size / 1024 / 1024:.1f} MB，"
                                      f"超过上限 {importer.MAX_FILE_BYTES / 1024 / 1024:.1f} MB",
                                      "更小的文件：可按年份或社区拆成几个文件分别导入")]
         _print_problems(src, problems, len(problems))
         return 1
-    data = src.read_bytes()
+    # a CSV is read from the file in chunks (a million rows never held at once); a workbook whole
+    data = src if src.suffix.lower() == ".csv" else src.read_bytes()
+    head = data if isinstance(data, bytes) else importer.reading.file_head(src)  # for the headers
     path, con = _open_for_writing(args)
     try:
         actor = access.cli_actor(con, args.as_email)
-        report, result = importer.import_file(con, args.table, data, src.name, sheet=args.sheet,
-                                              update=args.update, actor=actor)
+        if book:
+            return _import_book(importer, con, path, src, data, args)
+        try:
+            mapping = _mapping(importer, con, args, src, head)
+        except importer.MappingError as exc:
+            print(str(exc), file=sys.stderr)
+            return 1
+        report, result = importer.import_file(con, args.table, data, src.name, sheet=args.sheet, update=args.update,
+                                              mapping=mapping, actor=actor)
+        if result is not None and args.save_mapping:
+            importer.save_mapping(con, args.save_mapping, args.table,
+                                  importer.file_headers(head, src.name, importer.SPECS[args.table], args.sheet),
+                                  mapping or {}, actor=actor)
+            print(f"已保存列对应“{args.save_mapping}”：以后表头相同的文件自动按它读取（或用 --mapping {args.save_mapping}）。")
     finally:
         con.close()
     for w in report.warnings:
@@ -91,6 +134,48 @@ def _import(args) -> int:
     return 0
 
 
+def _mapping(importer, con, args, src: Path, data: bytes) -> dict | None:
+    """--mapping NAME, then --map 源列名=字段 on top; without either, a saved mapping whose headers
+    are the file's (announced), else none."""
+    mapping: dict = {}
+    if args.mapping:
+        found = importer.load_mapping(con, args.mapping)
+        if found is None:
+            raise importer.MappingError(f"数据库中没有名为“{args.mapping}”的列对应")
+        if found[0] != args.table:
+            raise importer.MappingError(f"列对应“{args.mapping}”用于“{importer.SPECS[found[0]].label}”表，"
+                                        f"不是“{importer.SPECS[args.table].label}”表")
+        mapping.update(found[1])
+    if args.map:
+        mapping.update(importer.parse_map_args(args.table, args.map))
+    if mapping:
+        return mapping
+    try:
+        headers = importer.file_headers(data, src.name, importer.SPECS[args.table], args.sheet)
+    except importer.ImportRefused:
+        return None
+    found = importer.find_mapping(con, args.table, headers)
+    if found is None:
+        return None
+    print(f"提示：文件的表头与保存的列对应“{found[0]}”相同，按它读取。", file=sys.stderr)
+    return found[1]
+
+
+def _import_book(importer, con, path, src: Path, data: bytes, args) -> int:
+    book, result = importer.import_workbook(con, data, src.name, update=args.update,
+                                            actor=access.cli_actor(con, args.as_email))
+    for w in book.warnings:
+        print(f"提示：{w}", file=sys.stderr)
+    if result is None:
+        _print_problems(src, book.problems, book.problem_count)
+        return 1
+    parts = "，".join(f"{importer.SPECS[r.table].label} {r.n_new:,} 行" + (f"（更新 {r.n_update:,} 行）" if r.n_update else "")
+                     for r in book.reports)
+    print(f"已导入工作簿 {src.name} 到 {path}：第 {result.batch_id} 批（一个批次），新增 {parts}。"
+          f"如需撤销整个工作簿：python -m governance undo {result.batch_id}")
+    return 0
+
+
 def _print_problems(src, problems, total) -> None:
     print(f"未导入 {src.name}：发现 {total:,} 处问题，数据库未做任何修改。", file=sys.stderr)
     print("行｜列｜值｜问题｜应为", file=sys.stderr)
@@ -101,9 +186,20 @@ def _print_problems(src, problems, total) -> None:
 
 
 def _template(args) -> int:
-    from governance.templates import template_bytes
+    from governance.templates import template_bytes, workbook_template_bytes
 
     out = Path(args.output)
+    if args.all == (args.table is not None):
+        print("用法错误：请指定一张表，或用 --all 写出整个工作簿的模板（二选一）。", file=sys.stderr)
+        return 2
+    if args.all:
+        if args.format == "csv" or out.suffix.lower() == ".csv":
+            print("用法错误：整个工作簿的模板只有 .xlsx 格式。", file=sys.stderr)
+            return 2
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(workbook_template_bytes())
+        print(f"已写出整个工作簿的模板 {out}：每张表一个工作表，填好后 python -m governance import {out.name}")
+        return 0
     fmt = args.format or (out.suffix.lstrip(".").lower() if out.suffix.lower() in (".csv", ".xlsx") else "xlsx")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(template_bytes(args.table, fmt))
@@ -201,18 +297,27 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--force", action="store_true", help="覆盖已存在的数据库")
     demo.add_argument("--scale", choices=["street", "province"], default="street",
                       help="street：六个报道社区及其街道（默认）；province：约 5,000 个社区、1,000 万件诉求")
+    init = sub.add_parser("init", help="新建空数据库（表结构和默认指标设置，没有数据）")
+    init.add_argument("--db", help="数据库路径（默认 $GOVERNANCE_DB 或 data/governance.duckdb）")
     from governance.importer import SPECS
 
     tables = list(SPECS)
-    imp = sub.add_parser("import", help="导入本街道的 Excel/CSV 文件（一个文件对应一张表）")
+    imp = sub.add_parser("import", help="导入本街道的 Excel/CSV 文件（一个文件一张表，或整个工作簿）")
     imp.add_argument("file", help="要导入的 .csv 或 .xlsx 文件")
-    imp.add_argument("--table", required=True, choices=tables, help="导入到哪张表")
+    imp.add_argument("--table", choices=tables,
+                     help="导入到哪张表；不指定时导入整个工作簿（.xlsx，工作表名为表名，一次检查、一个批次）")
     imp.add_argument("--db", help="数据库路径（默认 $GOVERNANCE_DB 或 data/governance.duckdb；不存在时新建空库）")
     imp.add_argument("--sheet", help="Excel 工作表名称（默认第一个）")
     imp.add_argument("--update", action="store_true", help="数据库中已有的记录（如同一诉求编号）按文件内容更新")
     imp.add_argument("--as", dest="as_email", metavar="EMAIL", help="以这位已登记用户的角色和范围导入（如定时任务）")
-    tpl = sub.add_parser("template", help="写出某张表的导入模板")
-    tpl.add_argument("table", choices=tables)
+    imp.add_argument("--map", action="append", metavar="源列名=字段",
+                     help="文件中的列对应哪个字段（可重复），如 --map 受理时间=received_at --map 诉求分类=category；"
+                          "字段为模板的英文列名，另有 category（一列写全分类路径）、satisfaction_stars（1—5 星）")
+    imp.add_argument("--mapping", metavar="名称", help="按保存过的列对应读取")
+    imp.add_argument("--save-mapping", metavar="名称", help="导入成功后把本次的列对应保存为这个名称")
+    tpl = sub.add_parser("template", help="写出导入模板（某张表，或 --all 整个工作簿）")
+    tpl.add_argument("table", nargs="?", choices=tables)
+    tpl.add_argument("--all", action="store_true", help="整个工作簿：每张表一个工作表，另有各列的填写说明")
     tpl.add_argument("--format", choices=["xlsx", "csv"], help="模板格式（默认按 -o 的扩展名，否则 xlsx）")
     tpl.add_argument("-o", "--output", required=True, help="输出文件")
     und = sub.add_parser("undo", help="撤销一个导入批次")
@@ -248,7 +353,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return 2
     try:
-        commands = {"demo": _demo, "import": _import, "template": _template, "undo": _undo, "bench": _bench,
+        commands = {"demo": _demo, "init": _init, "import": _import, "template": _template, "undo": _undo, "bench": _bench,
                     "users": _users, "bulletin": _bulletin}
         return commands[args.command](args)
     except (db.DatabaseError, access.AccessError) as exc:

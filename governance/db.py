@@ -17,7 +17,7 @@ import duckdb
 import pandas as pd
 
 from governance.access import Scope, set_scope
-from governance.schema import SCHEMA_VERSION, create_schema, is_complete
+from governance.schema import SCHEMA_VERSION, create_schema, ensure_default_settings, is_complete
 
 ROOT = Path(__file__).resolve().parent.parent
 QUERIES_DIR = ROOT / "queries"
@@ -76,7 +76,8 @@ def is_default_path(path: Path) -> bool:
 
 
 def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open a database and check its schema version; create the schema on a new file."""
+    """Open a database and check its schema version; create the schema on a new file. Opened for
+    writing, a database gets the documented default settings for any key it has no value of."""
     path = Path(path)
     try:
         con = duckdb.connect(str(path), read_only=read_only)
@@ -114,6 +115,7 @@ def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnect
 
             if not is_complete(con):
                 create_schema(con)  # idempotent: adds any table or macro of this version that is missing
+            ensure_default_settings(con)  # the documented defaults for any setting the file has none of
             ensure_fresh(con)  # rollups missing or older than the data (e.g. written by an older program)
     except DatabaseError:
         con.close()
@@ -128,10 +130,13 @@ def _check_complete(con, path: Path) -> None:
     """A truncated file opens and even accepts writes; its size gives it away before anything is read."""
     if not path.exists() or Path(f"{path}.wal").exists():  # blocks still in the WAL are not in the file yet
         return
-    _, _, block_size, total_blocks, *_ = con.execute("PRAGMA database_size").fetchone()
-    if path.stat().st_size < block_size * total_blocks:
+    _, _, block_size, total_blocks, used_blocks, free_blocks, *_ = con.execute("PRAGMA database_size").fetchone()
+    # blocks in use must be in the file; free ones at its end are cut off when DuckDB checkpoints
+    # (e.g. after an undo deleted rows), so the total count overstates the size of a sound file
+    need = block_size * (total_blocks - free_blocks)
+    if path.stat().st_size < need:
         raise DatabaseError(f"数据库文件 {path} 不完整（只有 {path.stat().st_size:,} 字节，应至少为 "
-                            f"{block_size * total_blocks:,} 字节），可能在复制或保存时被截断；未做任何修改。"
+                            f"{need:,} 字节），可能在复制或保存时被截断；未做任何修改。"
                             "请从备份恢复该文件。")
 
 

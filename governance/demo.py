@@ -472,7 +472,7 @@ def load(con, frames: dict[str, pd.DataFrame]) -> None:
             cols = ", ".join(df.columns)
             con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _frame")
             con.unregister("_frame")
-        con.executemany("INSERT INTO settings VALUES (?, ?, ?, ?)", SETTINGS)
+        con.executemany("INSERT INTO settings (key, effective_from, value, note) VALUES (?, ?, ?, ?)", SETTINGS)
         con.execute("INSERT INTO meta VALUES ('demo', '1') ON CONFLICT (key) DO UPDATE SET value = '1'")
         bump_data_version(con)
         con.execute("COMMIT")

@@ -30,3 +30,25 @@ def csv_bytes(df: pd.DataFrame) -> bytes:
     writer left a lone CR unquoted, and spreadsheets split the row there).
     """
     return safe_frame(df).to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
+
+
+def xlsx_bytes(df: pd.DataFrame, sheet: str = "Sheet1") -> bytes:
+    """An .xlsx of one sheet (header bold, frozen), formula-safe: text cells are written as text."""
+    import io
+
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = sheet[:31]
+    safe = safe_frame(df)
+    ws.append(list(safe.columns))
+    for row in safe.itertuples(index=False, name=None):
+        ws.append([None if (isinstance(v, float) and v != v) or v is pd.NA else v for v in row])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    ws.freeze_panes = "A2"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

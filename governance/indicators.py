@@ -115,8 +115,26 @@ INDICATORS: dict[str, Indicator] = {i.code: i for i in [
               "类别按三级类别比较；未填小区的诉求不参与判断，但计入分母。"),
     Indicator("T9", "综合得分", "100 ×（w响应 × T2 + w解决 × T3 + w满意 × T4）",
               "—", "—", "分", "shared/DOMAIN.md 诉求办理；各地权重不同（如 0.1/0.5/0.4，或 0.30/0.35/0.35）",
-              "权重是带生效日期的设置，取所选期间末日生效的权重；改权重不改写更早期间的得分。"),
+              "默认权重：响应 0.1、解决 0.5、满意 0.4。权重是带生效日期的设置，取所选期间末日生效的权重；改权重不改写更早期间的得分。"),
 ]}
+
+
+# The documented defaults (the glossary above states them): put in force from EARLIEST in every
+# database that has no value of its own for the key (governance.schema.ensure_default_settings),
+# recorded with settings.source = 'default'. (key, value, note)
+EARLIEST = "1900-01-01"
+DEFAULT_SETTINGS: tuple[tuple[str, float, str], ...] = (
+    ("satisfaction_weight_非常满意", 1.0, "满意率等级权重（默认）"),
+    ("satisfaction_weight_满意", 1.0, "满意率等级权重（默认）"),
+    ("satisfaction_weight_基本满意", 0.6, "满意率等级权重（默认）"),
+    ("satisfaction_weight_不满意", 0.0, "满意率等级权重（默认）"),
+    ("satisfaction_weight_非常不满意", 0.0, "满意率等级权重（默认）"),
+    ("score_weight_contacted", 0.1, "综合得分权重（默认：北京接诉即办一种实施方案 0.1/0.5/0.4）"),
+    ("score_weight_solved", 0.5, "综合得分权重（默认：北京接诉即办一种实施方案 0.1/0.5/0.4）"),
+    ("score_weight_satisfied", 0.4, "综合得分权重（默认：北京接诉即办一种实施方案 0.1/0.5/0.4）"),
+    ("org_target_urban", 10.0, "默认：民政部 2017 年意见，城市社区平均不少于 10 个社区社会组织"),
+    ("org_target_rural", 5.0, "默认：民政部 2017 年意见，农村社区平均不少于 5 个社区社会组织"),
+)
 
 
 def get(code: str) -> Indicator:

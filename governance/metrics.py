@@ -81,13 +81,15 @@ def tickets(df: pd.DataFrame, weights: dict | None) -> dict[str, Value]:
     per_1000 = rate(s["tickets"], s["residents"])
     t2 = rate(s["contacted"], s["followups"])
     t3 = rate(s["solved"], s["followups"])
-    t4 = rate(s["satisfied"], s["followups"])
+    # a missing satisfaction level weight makes `satisfied` NULL: T4 (and T9) are then 无数据, never 0
+    t4 = None if len(df) and df["satisfied"].isna().any() else rate(s["satisfied"], s["followups"])
     return {
         "T1": Value(s["tickets"]),
         "T1k": Value(None if per_1000 is None else per_1000 * 1000, s["tickets"], s["residents"]),
         "T2": Value(t2, s["contacted"], s["followups"]),
         "T3": Value(t3, s["solved"], s["followups"]),
-        "T4": Value(t4, s["satisfied"], s["followups"]),
+        "T4": Value(t4, None if t4 is None and len(df) and df["satisfied"].isna().any() else s["satisfied"],
+                    s["followups"]),
         "T5": Value(rate(s["closed"], s["tickets"]), s["closed"], s["tickets"]),
         "T5t": Value(rate(s["closed_on_time"], s["closed"]), s["closed_on_time"], s["closed"]),
         "T9": Value(score(t2, t3, t4, weights)),

@@ -157,13 +157,27 @@ CREATE TABLE IF NOT EXISTS practices (
 );
 
 -- Indicator settings (score weights, satisfaction level weights, targets): never constants;
--- the value in force at date D is the row with the latest effective_from <= D.
+-- the value in force at date D is the row with the latest effective_from <= D. `source` is
+-- 'default' for the documented defaults put in force by ensure_default_settings, 'configured'
+-- for a database's own values (added to files written before it existed: SETTINGS_MIGRATION).
 CREATE TABLE IF NOT EXISTS settings (
     key            VARCHAR NOT NULL,
     effective_from DATE NOT NULL,
     value          DOUBLE NOT NULL,
     note           VARCHAR,
+    source         VARCHAR DEFAULT 'configured',
     PRIMARY KEY (key, effective_from)
+);
+
+-- Column mappings (governance/importer/mapping.py): a file's own headers -> the importer's fields,
+-- saved by name on the 数据管理 page and chosen again for a file with the same headers.
+CREATE TABLE IF NOT EXISTS column_mappings (
+    name       VARCHAR PRIMARY KEY,
+    table_name VARCHAR NOT NULL,
+    headers    VARCHAR NOT NULL,   -- JSON: the file's normalised headers, sorted
+    mapping    VARCHAR NOT NULL,   -- JSON object: field -> the file's header
+    saved_at   TIMESTAMP NOT NULL,
+    saved_by   VARCHAR
 );
 
 -- The one rule for "in force at D" (C1-C6, S1-S5): established (founded) on or before D and not
@@ -225,8 +239,9 @@ CREATE OR REPLACE MACRO selected_communities(p_province, p_city, p_district, p_s
       AND (p_community IS NULL OR community = p_community)
       AND in_scope(province, city, district, street, community);
 
--- The satisfaction level weights in force at d (T5, T9): one row, w1..w5 for 非常满意, 满意, 基本满意,
--- 不满意, 非常不满意, each the value of its latest setting effective on or before d (0 when none).
+-- The satisfaction level weights in force at d (T4, T9): one row, w1..w5 for 非常满意, 满意, 基本满意,
+-- 不满意, 非常不满意, each the value of its latest setting effective on or before d; NULL when a level
+-- has none, so that a satisfaction rate is never computed with a missing weight (it is 无数据).
 CREATE OR REPLACE MACRO satisfaction_weights(d) AS TABLE
     WITH level_weights AS (
         SELECT substr(key, length('satisfaction_weight_') + 1) AS level, arg_max(value, effective_from) AS w
@@ -234,11 +249,11 @@ CREATE OR REPLACE MACRO satisfaction_weights(d) AS TABLE
         WHERE key LIKE 'satisfaction_weight_%' AND effective_from <= d
         GROUP BY key
     )
-    SELECT coalesce(max(w) FILTER (WHERE level = '非常满意'), 0) AS w1,
-           coalesce(max(w) FILTER (WHERE level = '满意'), 0) AS w2,
-           coalesce(max(w) FILTER (WHERE level = '基本满意'), 0) AS w3,
-           coalesce(max(w) FILTER (WHERE level = '不满意'), 0) AS w4,
-           coalesce(max(w) FILTER (WHERE level = '非常不满意'), 0) AS w5
+    SELECT max(w) FILTER (WHERE level = '非常满意') AS w1,
+           max(w) FILTER (WHERE level = '满意') AS w2,
+           max(w) FILTER (WHERE level = '基本满意') AS w3,
+           max(w) FILTER (WHERE level = '不满意') AS w4,
+           max(w) FILTER (WHERE level = '非常不满意') AS w5
     FROM level_weights;
 """
 
@@ -258,9 +273,14 @@ UNDO_DDL = "\n".join(
 )
 
 
+# A file written before settings.source existed gets the column (its rows are its own settings).
+SETTINGS_MIGRATION = "ALTER TABLE settings ADD COLUMN IF NOT EXISTS source VARCHAR DEFAULT 'configured'"
+
+
 def create_schema(con) -> None:
     """Create every table if missing and record the schema version (idempotent)."""
     con.execute(DDL)
+    con.execute(SETTINGS_MIGRATION)
     con.execute(UNDO_DDL)
     con.execute(
         "INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT (key) DO NOTHING",
@@ -281,10 +301,27 @@ def is_complete(con) -> bool:
     have_macros = {r[0] for r in con.execute(
         "SELECT DISTINCT function_name FROM duckdb_functions() WHERE function_type IN ('macro', 'table_macro')"
     ).fetchall()}
-    if not (tables <= have_tables and macros <= have_macros):
+    has_source = con.execute("SELECT count(*) FROM information_schema.columns "
+                             "WHERE table_name = 'settings' AND column_name = 'source'").fetchone()[0] > 0
+    if not (tables <= have_tables and macros <= have_macros and has_source):
         return False
     revision = con.execute("SELECT value FROM meta WHERE key = 'schema_revision'").fetchone()
     return revision is not None and int(revision[0]) >= SCHEMA_REVISION
+
+
+def ensure_default_settings(con) -> int:
+    """Put each documented default (governance.indicators.DEFAULT_SETTINGS) in force from the
+    earliest date for every key the database has no value of its own for; returns how many rows
+    were written (0, and nothing written, when every key has a value)."""
+    from governance.indicators import DEFAULT_SETTINGS, EARLIEST
+
+    have = {r[0] for r in con.execute("SELECT DISTINCT key FROM settings").fetchall()}
+    missing = [(k, EARLIEST, v, note) for k, v, note in DEFAULT_SETTINGS if k not in have]
+    if missing:
+        con.executemany("INSERT INTO settings (key, effective_from, value, note, source) "
+                        "VALUES (?, ?::DATE, ?, ?, 'default')", missing)
+        bump_data_version(con)
+    return len(missing)
 
 
 def bump_data_version(con) -> None:

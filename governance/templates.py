@@ -42,25 +42,11 @@ def template_bytes(table: str, fmt: str = "xlsx") -> bytes:
     if fmt != "xlsx":
         raise ValueError(f"unknown template format {fmt}")
     from openpyxl import Workbook
-    from openpyxl.comments import Comment
-    from openpyxl.styles import Font, PatternFill
+    from openpyxl.styles import Font
 
     wb = Workbook()
-    ws = wb.active
-    ws.title = spec.label
-    ws.append(header)
-    ws.append(example)
+    _table_sheet(wb.active, table)
     bold = Font(bold=True)
-    for cell, col in zip(ws[1], spec.cols):
-        cell.font = bold
-        if col.required:
-            cell.fill = PatternFill("solid", fgColor="FFF2CC")
-        cell.comment = Comment(f"{'必填' if col.required else '可空'}；{KIND_EXPECTED[col.kind]}。{col.help}", "模板")
-        # dates as text keep their form whatever the locale of the Excel that opens the file
-        ws.column_dimensions[cell.column_letter].width = max(10, 2 * len(col.label) + 4)
-    for cell in ws[2]:
-        cell.number_format = "@"
-    ws.freeze_panes = "A2"
     notes = wb.create_sheet("填写说明")
     notes.append([f"“{spec.label}”表（{spec.table}）的导入模板。第 2 行是示例，请删除或改成本街道的数据后再导入。"])
     notes.append(["必填列的表头为黄色。列的顺序可以调整；表头也可以用英文列名。日期可写 2023-06-01、2023/6/1 或 2023年6月1日。"])
@@ -76,6 +62,63 @@ def template_bytes(table: str, fmt: str = "xlsx") -> bytes:
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def _table_sheet(ws, table: str) -> None:
+    """A sheet named by the table's label: the header (required columns yellow, each with a note)
+    and the example row."""
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Font, PatternFill
+
+    spec = SPECS[table]
+    ws.title = spec.label
+    ws.append([c.label for c in spec.cols])
+    ws.append([c.example for c in spec.cols])
+    bold = Font(bold=True)
+    for cell, col in zip(ws[1], spec.cols):
+        cell.font = bold
+        if col.required:
+            cell.fill = PatternFill("solid", fgColor="FFF2CC")
+        cell.comment = Comment(f"{'必填' if col.required else '可空'}；{KIND_EXPECTED[col.kind]}。{col.help}", "模板")
+        ws.column_dimensions[cell.column_letter].width = max(10, 2 * len(col.label) + 4)
+    # dates as text keep their form whatever the locale of the Excel that opens the file
+    for cell in ws[2]:
+        cell.number_format = "@"
+    ws.freeze_panes = "A2"
+
+
+def workbook_template_bytes() -> bytes:
+    """The template of a whole street's data: one sheet per table (named by its label, in the order
+    they are imported, each with its example row) and a sheet explaining every column."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    from governance.schema import DATA_TABLES
+
+    wb = Workbook()
+    notes = wb.active
+    notes.title = "填写说明"
+    notes.append(["本街道数据的导入模板：每个工作表对应一张表，工作表名即表名（可删去不用的工作表）。"
+                  "整个工作簿一次检查、一次导入：任何一处有问题都不会写入任何数据。"])
+    notes.append(["每个工作表第 2 行是示例，请删除或改成本街道的数据。必填列的表头为黄色；社区、小区、楼栋、组织按名称对应"
+                  "（同一工作簿中前面工作表里的也可以）。日期可写 2023-06-01、2023/6/1 或 2023年6月1日。"])
+    notes.append([])
+    bold = Font(bold=True)
+    notes.append(["工作表", *explanation_rows(DATA_TABLES[0])[0]])
+    for cell in notes[4]:
+        cell.font = bold
+    for table in DATA_TABLES:
+        for row in explanation_rows(table)[1:]:
+            notes.append([SPECS[table].label, *row])
+        _table_sheet(wb.create_sheet(), table)
+    for letter, width in zip("ABCDEFG", (16, 18, 16, 10, 36, 50, 20)):
+        notes.column_dimensions[letter].width = width
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+WORKBOOK_TEMPLATE_NAME = "导入模板_整个工作簿.xlsx"
 
 
 def template_name(table: str, fmt: str = "xlsx") -> str:

@@ -57,6 +57,8 @@ def rate_text(num, den, r, digits: int = 0) -> str:
     """'79.4%（151.6/191）': the rate with its counts; 无数据 without follow-ups."""
     if not den:
         return f"{NA}（0 件回访）"
+    if r is None or (isinstance(r, float) and math.isnan(r)):
+        return f"{NA}（等级权重未设置）"
     return f"{fmt_rate(r)}（{fmt_num(num, digits)}/{fmt_num(den)}）"
 
 
@@ -93,23 +95,31 @@ def ranking(tix: pd.DataFrame, settings: pd.DataFrame, by: str) -> tuple[pd.Data
 def weights_note(settings: pd.DataFrame) -> str:
     """Which score weights and satisfaction level weights apply, with their effective dates."""
     if settings.empty:
-        return "数据库中没有指标设置：满意率按 0 计权，综合得分无法计算。"
+        return "数据库中没有指标设置：满意率（T4）和综合得分（T9）显示为无数据，不按 0 计。"
     rows = {r.key: r for r in settings.itertuples(index=False)}
     parts = []
     if all(k in rows for k in SCORE_KEYS):
-        dates = sorted({rows[k].effective_from for k in SCORE_KEYS})
         parts.append("综合得分权重 " + " / ".join(f"{SCORE_LABELS[k]} {rows[k].value:g}" for k in SCORE_KEYS)
-                     + f"（{_dates(dates)} 起生效）")
+                     + _since(rows, SCORE_KEYS))
     else:
         parts.append("综合得分权重未设置，T9 无法计算")
     levels = [lv for lv in SAT_LEVELS if SAT_PREFIX + lv in rows]
     if levels:
-        dates = sorted({rows[SAT_PREFIX + lv].effective_from for lv in levels})
         parts.append("满意度等级权重 " + "、".join(f"{lv} {rows[SAT_PREFIX + lv].value:g}" for lv in levels)
-                     + f"（{_dates(dates)} 起生效）")
+                     + _since(rows, [SAT_PREFIX + lv for lv in levels]))
     else:
-        parts.append("满意度等级权重未设置")
+        parts.append("满意度等级权重未设置，满意率（T4）显示为无数据")
+    missing = [lv for lv in SAT_LEVELS if SAT_PREFIX + lv not in rows]
+    if levels and missing:
+        parts.append("、".join(missing) + " 的等级权重未设置，满意率（T4）显示为无数据")
     return "；".join(parts) + "。"
+
+
+def _since(rows: dict, keys) -> str:
+    """'（2023-01-01 起生效）', or '（默认值）' for the documented defaults a database has no own value for."""
+    if all(getattr(rows[k], "source", None) == "default" for k in keys):
+        return "（默认值：数据库中没有自己的设置）"
+    return f"（{_dates(sorted({rows[k].effective_from for k in keys}))} 起生效）"
 
 
 def _dates(dates) -> str:
@@ -146,7 +156,7 @@ def with_rates(df: pd.DataFrame, weights: dict | None = None) -> pd.DataFrame:
     for code, col in RATES.items():
         k = out[col].astype("float64")
         out[code] = (k / n.where(n > 0)).astype("float64")
-        bounds = [wilson(float(a), float(b)) if b > 0 else None for a, b in zip(k, n)]
+        bounds = [wilson(float(a), float(b)) if b > 0 and not math.isnan(a) else None for a, b in zip(k, n)]
         out[f"{code}_lo"] = [b[0] if b else np.nan for b in bounds]
         out[f"{code}_hi"] = [b[1] if b else np.nan for b in bounds]
     out["small_sample"] = (n > 0) & (n < SMALL_SAMPLE)

@@ -55,8 +55,10 @@ with c1:
 for col, code in zip((c2, c3, c4), ("T2", "T3", "T4")):
     with col:
         ui.metric_card(f"{code} {tk.RATE_NAMES[code]}", T[code], Tp[code], "rate", help=ui.indicator_help(code),
-                       counts=(f"加权满意 {fmt_num(T[code].numerator, 1)} / {fmt_num(T[code].denominator)} 件有效回访"
-                               if code == "T4" else followups(T[code])),
+                       counts=(followups(T[code]) if code != "T4" else
+                               f"满意度等级权重未设置，不计算满意率（{fmt_num(T[code].denominator)} 件有效回访）"
+                               if T[code].value is None and T[code].denominator else
+                               f"加权满意 {fmt_num(T[code].numerator, 1)} / {fmt_num(T[code].denominator)} 件有效回访"),
                        sample=T[code].denominator)
 with c5:
     ui.metric_card("T9 综合得分", T["T9"], Tp["T9"], "score", help=ui.indicator_help("T9"),
@@ -110,7 +112,7 @@ else:
     keys = {"一级": ["category_l1"], "二级": ["category_l1", "category_l2"],
             "三级": ["category_l1", "category_l2", "category_l3"]}[level]
     g = (cats.fillna({"category_l2": tk.NO_SUB, "category_l3": tk.NO_SUB})
-         .groupby(keys)[["tickets", "followups", "contacted", "solved", "satisfied", "closed"]].sum()
+         .groupby(keys)[["tickets", "followups", "contacted", "solved", "satisfied", "closed"]].sum(min_count=1)
          .reset_index().sort_values("tickets", ascending=False))
     g["类别"] = [category_label(*r) for r in g[keys].itertuples(index=False, name=None)]
     g = tk.with_rates(g)

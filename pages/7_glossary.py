@@ -44,8 +44,12 @@ if sel is not None:
         st.info("数据库中没有指标设置（综合得分权重、满意度等级权重、社会组织目标值）。")
     else:
         st.caption(f"截至 {sel.period.end:%Y-%m-%d}（所选期间末日）生效的值；权重和目标都是带生效日期的设置，不是常数。")
-        st.dataframe(settings, hide_index=True, width="stretch",
-                     column_config={"key": "设置项", "value": "取值", "effective_from": "生效日期", "note": "说明"})
+        shown = settings.assign(source=settings["source"].map({"default": "默认值", "configured": "本库设置"}))
+        st.dataframe(shown, hide_index=True, width="stretch",
+                     column_config={"key": "设置项", "value": "取值", "effective_from": "生效日期", "note": "说明",
+                                    "source": "来源"})
+        if (settings["source"] == "default").any():
+            st.caption("“默认值”：数据库中没有自己的设置，按本页所述的默认值计算（自最早日期起生效）。")
 
 st.header("公开数字与模拟数据")
 lineage = runtime.query("common/lineage")

@@ -20,6 +20,8 @@ One module per concern:
     undo          undoing a batch
     demo_removal  removing (and restoring) the demonstration data
     export        stored rows back in the import format
+    workbook      one workbook, a sheet per table, one batch
+    mapping       a file's own headers mapped to fields, saved by name in the database
 """
 
 from governance.importer.demo_removal import demo_row_count, remove_demo_data
@@ -30,13 +32,23 @@ from governance.importer.specs import (
     CHILDREN, DEMO_REMOVAL, KIND_EXPECTED, MAX_FILE_BYTES, MAX_PROBLEMS_KEPT, SATISFACTION, SPECS, Col, Spec,
     header_map,
 )
+from governance.importer.mapping import (
+    MappingError, delete_mapping, find_mapping, load_mapping, parse_map_args, save_mapping, saved_mappings,
+    suggest_mapping,
+)
+from governance.importer.reading import file_headers
+from governance.importer.specs import PSEUDO_FIELDS, field_labels
 from governance.importer.undo import undo
 from governance.importer.validation import validate
-from governance.importer.writing import _write, import_file
+from governance.importer.workbook import WORKBOOK, WORKBOOK_LABEL, BookReport, import_workbook, sheet_table
+from governance.importer.writing import Source, _write, import_file, import_sources
 
 __all__ = [
     "BatchResult", "CHILDREN", "Col", "DEMO_REMOVAL", "ImportRefused", "KIND_EXPECTED", "MAX_FILE_BYTES",
     "MAX_PROBLEMS_KEPT", "Problem", "RawTable", "Report", "SATISFACTION", "SPECS", "Spec",
     "demo_row_count", "export_frame", "header_map", "import_file", "read_raw", "remove_demo_data", "sheet_names",
-    "undo", "validate", "_write",
+    "undo", "validate", "_write", "MappingError", "delete_mapping", "find_mapping", "load_mapping",
+    "parse_map_args", "save_mapping", "saved_mappings", "suggest_mapping", "file_headers", "PSEUDO_FIELDS",
+    "field_labels", "WORKBOOK", "WORKBOOK_LABEL", "BookReport", "import_workbook", "sheet_table", "Source",
+    "import_sources",
 ]

@@ -18,10 +18,21 @@ class Problem:
     value: str
     message: str
     expected: str
+    sheet: str = ""  # the workbook sheet, when a workbook was imported
 
     def as_line(self) -> str:
-        where = f"第 {self.row} 行" if self.row else "整个文件"
+        where = f"第 {self.row} 行" if self.row else ("整个工作表" if self.sheet else "整个文件")
+        if self.sheet:
+            where = f"工作表“{self.sheet}”｜{where}"
         return f"{where}｜{self.column or '—'}｜{self.value or '（空）'}｜{self.message}｜应为：{self.expected or '—'}"
+
+
+def problems_frame(problems: list[Problem]) -> pd.DataFrame:
+    """The problem list as the page shows and downloads it (a 工作表 column when any has a sheet)."""
+    cols = (["工作表"] if any(p.sheet for p in problems) else []) + ["行", "列", "值", "问题", "应为"]
+    rows = [{"工作表": p.sheet, "行": p.row, "列": p.column, "值": p.value, "问题": p.message, "应为": p.expected}
+            for p in problems]
+    return pd.DataFrame(rows, columns=["工作表", "行", "列", "值", "问题", "应为"])[cols]
 
 
 class ImportRefused(Exception):
@@ -43,14 +54,14 @@ class Report:
     rows: pd.DataFrame | None = None  # parsed rows (canonical columns, ids resolved)
     n_new: int = 0
     n_update: int = 0
+    sheet: str | None = None  # the workbook sheet it came from
 
     @property
     def ok(self) -> bool:
         return self.problem_count == 0
 
     def problems_frame(self) -> pd.DataFrame:
-        return pd.DataFrame([{"行": p.row, "列": p.column, "值": p.value, "问题": p.message, "应为": p.expected}
-                             for p in self.problems], columns=["行", "列", "值", "问题", "应为"])
+        return problems_frame(self.problems)
 
     def preview(self, n: int = 20) -> pd.DataFrame:
         spec = SPECS[self.table]

@@ -3,11 +3,14 @@ with openpyxl (formulas without a saved value, merged cells), the header row fou
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -22,6 +25,26 @@ class RawTable:
     excel_rows: np.ndarray
     header_row: int
     problems: list[Problem]
+
+
+# Rows checked and written at a time: a million-row file is never held as one frame of cells.
+CHUNK_ROWS = 50_000
+# A CSV at least this large is read in chunks straight from its bytes (smaller ones in one go).
+STREAM_MIN_BYTES = 4 * 1024 * 1024
+_CONTROL = "\x01\x02\x03\x04\x05\x06\x07\x08\x0e\x0f\x10\x11\x12\x13\x14\x15\x16"
+
+
+@dataclass
+class RawChunks:
+    """A file under its header row, as chunks of raw cells (columns by position) with Excel rows."""
+    names: list[str]
+    header_row: int
+    problems: list[Problem]
+    chunks: Iterator[tuple[pd.DataFrame, np.ndarray]]
+
+
+class _Ragged(Exception):
+    """A CSV whose rows have different numbers of cells: read in one go instead of in chunks."""
 
 
 def _mb(n: int) -> str:
@@ -40,10 +63,38 @@ def _decode(data: bytes) -> str:
     raise _file_problem("无法识别文件的文字编码", "UTF-8 或 GBK 编码的 CSV（Excel“另存为 CSV”即可）")
 
 
+def _blocks(data: bytes | Path, size: int = 1 << 22):
+    if isinstance(data, Path):
+        with data.open("rb") as f:
+            while block := f.read(size):
+                yield block
+    else:
+        view = memoryview(data)
+        for i in range(0, len(data), size):
+            yield view[i:i + size]
+
+
+def _encoding(data: bytes | Path) -> str:
+    """The encoding `_decode` would pick, found without holding the decoded text (for large files)."""
+    head = file_head(data, 8192)
+    if b"\x00" in head:
+        _decode(head)  # raises the binary-file problem
+    for enc in ("utf-8-sig", "gb18030"):
+        dec = codecs.getincrementaldecoder(enc)()
+        try:
+            for block in _blocks(data):
+                dec.decode(block, final=False)
+            dec.decode(b"", final=True)
+            return enc
+        except UnicodeDecodeError:
+            continue
+    raise _file_problem("无法识别文件的文字编码", "UTF-8 或 GBK 编码的 CSV（Excel“另存为 CSV”即可）")
+
+
 def _read_csv(data: bytes) -> pd.DataFrame | list[list]:
     """A frame of stripped strings (pandas' C parser), or rows of cells for a ragged file."""
     text = _decode(data)
-    if any(ch in text[:4096] for ch in "\x01\x02\x03\x04\x05\x06\x07\x08\x0e\x0f\x10\x11\x12\x13\x14\x15\x16"):
+    if any(ch in text[:4096] for ch in _CONTROL):
         raise _file_problem("文件不是文本表格（含有大量控制字符，可能只是改了扩展名）",
                             "逗号分隔的 CSV 文本文件，或 Excel 的 .xlsx 文件")
     first = text.split("\n", 1)[0]
@@ -124,14 +175,38 @@ def _blank(v) -> bool:
     return v is None or (isinstance(v, str) and v.strip() == "") or (isinstance(v, float) and np.isnan(v))
 
 
-def read_raw(data: bytes, file_name: str, spec: Spec, sheet: str | None = None,
-             max_bytes: int = MAX_FILE_BYTES) -> RawTable:
-    """Cells of the file under its header row; raises ImportRefused for an unusable file."""
+def _check_size(data: bytes, max_bytes: int) -> None:
     if len(data) > max_bytes:
         raise _file_problem(f"文件大小为 {_mb(len(data))}，超过上限 {_mb(max_bytes)}",
                             "更小的文件：可按年份或社区拆成几个文件分别导入")
     if not data.strip():
         raise _file_problem("文件是空的", "第一行为表头、其下每行一条记录的表格")
+
+
+def _find_header(rows: list[list], spec: Spec, known: dict[str, str], fallback: bool) -> int:
+    """The header is the row among the first ten naming the most known columns (titles above it,
+    and the upper row of a two-row merged header, are skipped). With `fallback`, a file naming none
+    (e.g. a hotline export before its columns are mapped) has its first filled row as the header."""
+    best, best_hits = 0, 0
+    for i, row in enumerate(rows[:10]):
+        hits = len({known[_norm_header(v)] for v in row if _norm_header(v) in known})
+        if hits > best_hits:
+            best, best_hits = i, hits
+    if best_hits == 0:
+        if fallback:
+            return next((i for i, row in enumerate(rows[:10]) if any(not _blank(v) for v in row)), 0)
+        shown = "、".join(str(v) for v in rows[0][:6] if not _blank(v))
+        raise ImportRefused([Problem(1, "", shown[:60], f"找不到“{spec.label}”表的表头（前 10 行中没有一个可识别的列名）",
+                                     "第一行为列名，如 " + "、".join(c.label for c in spec.cols[:4]))])
+    return best
+
+
+def read_raw(data: bytes, file_name: str, spec: Spec, sheet: str | None = None,
+             max_bytes: int = MAX_FILE_BYTES, known: dict[str, str] | None = None,
+             fallback: bool = False) -> RawTable:
+    """Cells of the file under its header row; raises ImportRefused for an unusable file.
+    `known` (normalised header -> column) defaults to the spec's headers and aliases."""
+    _check_size(data, max_bytes)
     problems: list[Problem] = []
     if data[:4] == b"PK\x03\x04":
         rows, problems = _read_xlsx(data, sheet)
@@ -156,18 +231,7 @@ def read_raw(data: bytes, file_name: str, spec: Spec, sheet: str | None = None,
             rows.pop()
         if not rows:
             raise _file_problem("文件是空的", "第一行为表头、其下每行一条记录的表格")
-    # the header is the row among the first ten naming the most known columns (titles above it,
-    # and the upper row of a two-row merged header, are skipped)
-    known = header_map(spec)
-    best, best_hits = 0, 0
-    for i, row in enumerate(rows[:10]):
-        hits = len({known[_norm_header(v)] for v in row if _norm_header(v) in known})
-        if hits > best_hits:
-            best, best_hits = i, hits
-    if best_hits == 0:
-        shown = "、".join(str(v) for v in rows[0][:6] if not _blank(v))
-        raise ImportRefused([Problem(1, "", shown[:60], f"找不到“{spec.label}”表的表头（前 10 行中没有一个可识别的列名）",
-                                     "第一行为列名，如 " + "、".join(c.label for c in spec.cols[:4]))])
+    best = _find_header(rows, spec, known or header_map(spec), fallback)
     header = rows[best]
     if fast is not None:
         width = fast.shape[1]
@@ -187,3 +251,105 @@ def read_raw(data: bytes, file_name: str, spec: Spec, sheet: str | None = None,
         frame, excel_rows = frame[~blank].reset_index(drop=True), excel_rows[~blank]
     frame.columns = names
     return RawTable(frame, excel_rows, best + 1, problems)
+
+
+def _names(header: list, width: int) -> list[str]:
+    header = list(header) + [None] * (width - len(header))
+    return [("" if _blank(h) else str(h).strip()) for h in header]
+
+
+def file_size(data: bytes | Path) -> int:
+    return data.stat().st_size if isinstance(data, Path) else len(data)
+
+
+def file_head(data: bytes | Path, n: int = 1 << 20) -> bytes:
+    if isinstance(data, Path):
+        with data.open("rb") as f:
+            return f.read(n)
+    return data[:n]
+
+
+def read_chunks(data: bytes | Path, file_name: str, spec: Spec, sheet: str | None = None,
+                max_bytes: int = MAX_FILE_BYTES, known: dict[str, str] | None = None,
+                chunk_rows: int | None = None, stream: bool = True) -> RawChunks:
+    """The file as chunks of at most `chunk_rows` rows. A large plain CSV is parsed chunk by chunk
+    from its bytes, or straight from the file when given a Path (pandas decodes as it goes), so a
+    million rows never sit in memory as cells at once; anything else is read whole (read_raw) and
+    then handed out in chunks. A CSV found ragged while streaming raises _Ragged: the caller starts
+    again with stream=False. The size limit is checked before anything is read."""
+    chunk_rows = chunk_rows or CHUNK_ROWS
+    size = file_size(data)
+    if size > max_bytes:
+        raise _file_problem(f"文件大小为 {_mb(size)}，超过上限 {_mb(max_bytes)}",
+                            "更小的文件：可按年份或社区拆成几个文件分别导入")
+    head = file_head(data, 65536)
+    plain_csv = (head[:4] != b"PK\x03\x04" and head[:8] != b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+                 and not file_name.lower().endswith((".xlsx", ".xlsm")))
+    if not (stream and plain_csv and size >= STREAM_MIN_BYTES):
+        if isinstance(data, Path):
+            data = data.read_bytes()
+        raw = read_raw(data, file_name, spec, sheet, max_bytes, known)
+        frame = raw.frame.set_axis(range(raw.frame.shape[1]), axis=1)
+
+        def slices():
+            for i in range(0, len(frame), chunk_rows):
+                yield frame.iloc[i:i + chunk_rows].reset_index(drop=True), raw.excel_rows[i:i + chunk_rows]
+        return RawChunks(list(raw.frame.columns), raw.header_row, raw.problems, slices())
+
+    enc = _encoding(data)
+    head = head.decode(enc, errors="ignore")
+    if any(ch in head[:4096] for ch in _CONTROL):
+        raise _file_problem("文件不是文本表格（含有大量控制字符，可能只是改了扩展名）",
+                            "逗号分隔的 CSV 文本文件，或 Excel 的 .xlsx 文件")
+    first_line = head.split("\n", 1)[0]
+    delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
+    reader = pd.read_csv(data if isinstance(data, Path) else io.BytesIO(data), header=None, dtype=str, keep_default_na=False, na_filter=False,
+                         sep=delimiter, skip_blank_lines=False, engine="c", encoding=enc, chunksize=chunk_rows)
+
+    def parsed():
+        try:
+            for chunk in reader:
+                yield chunk.apply(lambda c: c.str.strip())
+        except (pd.errors.ParserError, ValueError) as exc:
+            raise _Ragged() from exc
+
+    it = parsed()
+    first = next(it, None)
+    if first is None or not (first != "").any(axis=None):
+        raise _file_problem("文件是空的", "第一行为表头、其下每行一条记录的表格")
+    best = _find_header(first.head(10).values.tolist(), spec, known or header_map(spec), False)
+    width = first.shape[1]
+    names = _names(first.iloc[best].tolist(), width)
+
+    def chunks():
+        offset = best + 2  # the Excel row of the first row under the header
+        current = first.iloc[best + 1:]
+        while current is not None:
+            frame = current.reset_index(drop=True)
+            frame.columns = range(frame.shape[1])
+            rows = np.arange(offset, offset + len(frame))
+            offset += len(frame)
+            blank = (frame == "").all(axis=1).to_numpy()
+            if blank.any():  # blank rows (Excel users leave gaps) are not records
+                frame, rows = frame[~blank].reset_index(drop=True), rows[~blank]
+            if len(frame):
+                yield frame, rows
+            current = next(it, None)
+    return RawChunks(names, best + 1, [], chunks())
+
+
+def file_headers(data: bytes, file_name: str, spec: Spec, sheet: str | None = None,
+                 max_bytes: int = MAX_FILE_BYTES) -> list[str]:
+    """The header texts of a file (its header row, or its first filled row when no header is
+    recognised), for the mapping step. Only the first rows of a CSV are read."""
+    if data[:4] != b"PK\x03\x04":
+        cut = 0
+        for _ in range(12):
+            nxt = data.find(b"\n", cut)
+            if nxt < 0:
+                cut = len(data)
+                break
+            cut = nxt + 1
+        data = data[:cut]
+    raw = read_raw(data, file_name, spec, sheet, max_bytes, fallback=True)
+    return [h for h in raw.frame.columns]

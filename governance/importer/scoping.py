@@ -10,6 +10,7 @@ import pandas as pd
 
 from governance.access import Scope
 from governance.labels import LEVELS
+from governance.schema import DATA_TABLES
 
 # The stored row an update would overwrite, and the community it belongs to.
 _OWNER_SQL = {
@@ -65,16 +66,13 @@ def check(con, table: str, df: pd.DataFrame, out, col_label, raw_of, scope: Scop
             f"数据库中已有的这条记录属于您范围以外的社区，不能更新：{where}", "范围内社区的记录")
 
 
-def record_batch_communities(con, batch: int, community_ids) -> None:
-    """Which communities a batch wrote rows for (whether it lies inside a scope, for undo)."""
-    ids = pd.DataFrame({"batch_id": batch, "community_id": pd.Series(list(community_ids), dtype="int64")}).drop_duplicates()
-    if not len(ids):
-        return
-    con.register("_bc", ids)
-    try:
-        con.execute("INSERT INTO batch_communities SELECT batch_id, community_id FROM _bc ON CONFLICT DO NOTHING")
-    finally:
-        con.unregister("_bc")
+def record_batch_communities(con, batch: int) -> None:
+    """Which communities a batch wrote rows for (whether it lies inside a scope, for undo): every row
+    it added or updated carries its batch_id."""
+    parts = [f"SELECT community_id FROM {t} WHERE batch_id = {int(batch)}" for t in DATA_TABLES if t != "org_monthly"]
+    parts.append(f"SELECT o.community_id FROM org_monthly m JOIN social_orgs o USING (org_id) WHERE m.batch_id = {int(batch)}")
+    con.execute(f"INSERT INTO batch_communities SELECT DISTINCT {int(batch)}, community_id FROM ("
+                + " UNION ".join(parts) + ") ON CONFLICT DO NOTHING")
 
 
 def batch_outside(con, batch: int) -> int | None:

@@ -124,7 +124,7 @@ SPECS: dict[str, Spec] = {s.table: s for s in [
         _STREET, _COMMUNITY,
         _compound(False, "诉求所在小区（可空）；填写时须已在“小区”表中"),
         _building(False, "诉求所在楼栋（可空；填楼栋时须填小区）"),
-        Col("category_l1", "一级分类", "text", True, "如 物业管理", "物业管理", ("诉求分类", "分类")),
+        Col("category_l1", "一级分类", "text", True, "如 物业管理", "物业管理", ("分类",)),
         Col("category_l2", "二级分类", "text", False, "如 设施维修（可空）", "设施维修"),
         Col("category_l3", "三级分类", "text", False, "如 下水道堵塞（可空）", "下水道堵塞"),
         Col("channel", "渠道", "text", False, "如 12345热线、网格员上报（可空）", "12345热线", ("来源渠道", "受理渠道")),
@@ -132,7 +132,7 @@ SPECS: dict[str, Spec] = {s.table: s for s in [
         Col("due_at", "办理时限", "datetime", False, "应办结时间（可空）", "2023-06-08 09:30", ("应办结时间", "截止时间")),
         Col("closed_at", "办结时间", "datetime", False, "未办结则留空；不能早于受理时间", "2023-06-03 16:00", ("办结日期",)),
         Col("status", "办理状态", "text", False, "如 已办结、办理中（可空）", "已办结", ("状态",)),
-        Col("contacted", "回访联系上", "bool", False, "回访是否联系上诉求人：是/否；未回访留空", "是", ("是否联系上", "响应")),
+        Col("contacted", "回访联系上", "bool", False, "回访是否联系上诉求人：是/否；未回访留空", "是", ("是否联系上", "响应", "是否联系")),
         Col("solved", "是否解决", "bool", False, "诉求人表示问题已解决：是/否；未回访留空", "是", ("解决",)),
         Col("satisfaction", "满意度", "satisfaction", False, "非常满意/满意/基本满意/不满意/非常不满意；未回访留空", "满意", ("满意程度",)),
     ), ("ticket_id",), None, ("community", "compound", "building")),
@@ -152,8 +152,8 @@ KIND_EXPECTED = {
     "float": "非负数字，如 0.45",
     "date": "日期，如 2023-06-01、2023/6/1 或 2023年6月1日",
     "month": "月份，如 2023-06 或 2023年6月",
-    "datetime": "日期时间，如 2023-06-01 09:30 或 2023/6/1",
-    "bool": "是/否（也可填 Y/N、1/0、true/false）",
+    "datetime": "日期时间，如 2023-06-01 09:30、2023/6/1 9:00 或 2023年6月1日",
+    "bool": "是/否（也可填 已联系/未联系、已解决/未解决、Y/N、1/0、true/false）",
     "ctype": "城市 或 农村（也可填 urban/rural）",
     "satisfaction": "非常满意、满意、基本满意、不满意、非常不满意之一",
 }
@@ -166,12 +166,18 @@ def _norm_header(text) -> str:
     return re.sub(r"[\s*＊]", "", s)
 
 
-def header_map(spec: Spec) -> dict[str, str]:
-    """Normalised header text -> canonical column name."""
+def header_map(spec: Spec, mapping: dict[str, str] | None = None) -> dict[str, str]:
+    """Normalised header text -> canonical column name (or pseudo-field). A mapping
+    ({field: the file's header}) comes first: its headers mean what it says."""
     out = {}
     for c in spec.cols:
         for h in (c.name, c.label, *c.aliases):
             out[_norm_header(h)] = c.name
+    for field, headers in PSEUDO_ALIASES.get(spec.table, {}).items():
+        for h in headers:
+            out[_norm_header(h)] = field
+    for field, header in (mapping or {}).items():
+        out[_norm_header(header)] = field
     return out
 
 
@@ -184,3 +190,33 @@ CHILDREN = {
     "buildings": [("building_groups", "building_id"), ("household_leads", "building_id"), ("tickets", "building_id")],
     "social_orgs": [("org_monthly", "org_id")],
 }
+
+
+# Column mapping (a file whose headers are not the template's): besides the template's columns, a
+# mapping may name two pseudo-fields of the tickets table.
+PSEUDO_FIELDS = {
+    "tickets": {
+        "category": ("诉求分类（路径）", "一列写全三级分类，如 物业管理/设施维修/下水道堵塞（也可用 >、›、- 或全角符号分隔）"),
+        "satisfaction_stars": ("满意度（1—5 星）", "满意度写成 1—5 星：5 非常满意、4 满意、3 基本满意、2 不满意、1 非常不满意"),
+    },
+}
+# Headers recognised as a pseudo-field without a mapping (a plain value is a first-level category).
+PSEUDO_ALIASES = {"tickets": {"category": ("诉求分类", "分类路径", "问题分类", "诉求类别", "category")}}
+# Header words that suggest a field in the mapping step (pre-filled, the user confirms): a file
+# column whose header contains one of these is offered first for that field.
+SUGGEST = {
+    "street": ("街道", "乡镇", "镇"), "community": ("社区", "村居", "村"),
+    "compound": ("小区",), "building": ("楼栋", "单元", "楼号"),
+    "ticket_id": ("工单编号", "工单号", "编号", "流水号"), "received_at": ("受理时间", "受理日期", "来电时间", "派单时间"),
+    "category": ("诉求分类", "分类", "类别", "问题类型"), "due_at": ("办理时限", "时限", "截止"),
+    "closed_at": ("办结时间", "办结日期", "结案时间"), "contacted": ("是否联系", "联系", "响应"),
+    "solved": ("是否解决", "解决"), "satisfaction": ("满意度", "满意", "评价"), "channel": ("渠道", "来源"),
+    "status": ("状态",),
+}
+
+
+def field_labels(table: str) -> dict[str, str]:
+    """Every field a mapping may name for `table`: template column name -> its Chinese label."""
+    out = {c.name: c.label for c in SPECS[table].cols}
+    out.update({k: v[0] for k, v in PSEUDO_FIELDS.get(table, {}).items()})
+    return out

@@ -18,7 +18,19 @@ _DATE_RE = re.compile(
     r"(?:\s*(?:T|\s)\s*(?P<H>\d{1,2})\s*[:：]\s*(?P<M>\d{2})(?:\s*[:：]\s*(?P<S>\d{2})(?:\.\d+)?)?)?$"
 )
 _BOOL = {"是": True, "否": False, "y": True, "n": False, "yes": True, "no": False, "1": True, "0": False,
-         "true": True, "false": False, "1.0": True, "0.0": False}
+         "true": True, "false": False, "1.0": True, "0.0": False,
+         # the forms hotline (12345) exports write in their follow-up columns
+         "已联系": True, "未联系": False, "联系上": True, "未联系上": False, "已联系上": True,
+         "已解决": True, "未解决": False, "解决": True, "对": True, "错": False, "有": True, "无": False}
+# Satisfaction as 1-5 stars (a mapping's `satisfaction_stars`): 5 is the best level.
+_STARS = {"5": "非常满意", "4": "满意", "3": "基本满意", "2": "不满意", "1": "非常不满意",
+          "5.0": "非常满意", "4.0": "满意", "3.0": "基本满意", "2.0": "不满意", "1.0": "非常不满意",
+          "★★★★★": "非常满意", "★★★★": "满意", "★★★": "基本满意", "★★": "不满意", "★": "非常不满意",
+          "5星": "非常满意", "4星": "满意", "3星": "基本满意", "2星": "不满意", "1星": "非常不满意"}
+# A category path in one cell (a mapping's `category`): 物业管理/设施维修/下水道堵塞, 物业管理 > 设施维修, …
+_CATEGORY_SEP = r"\s*(?:/|>|›|»|-|／|＞|－|—|〉|》|→)\s*"
+# Excel serial day numbers of 1927-05-18 .. 2100-12-31 (a date cell exported as its number)
+_SERIAL_MIN, _SERIAL_MAX = 10000, 73415
 _CTYPE = {"urban": "urban", "rural": "rural", "城市": "urban", "农村": "rural", "城市社区": "urban",
           "农村社区": "rural", "城镇": "urban", "村": "rural"}
 
@@ -85,6 +97,11 @@ class _Collector:
             msg = message if isinstance(message, str) else message.iat[i]
             self.problems.append(Problem(int(self.excel_rows[i]), column, value, msg, expected))
 
+    def start(self, excel_rows: np.ndarray):
+        """The next chunk of rows: problems and counts carry on, `bad` is the chunk's."""
+        self.excel_rows = excel_rows
+        self.bad = np.zeros(len(excel_rows), dtype=bool)
+
     def file(self, problem: Problem):
         self.count += 1
         if len(self.problems) < MAX_PROBLEMS_KEPT:
@@ -98,6 +115,10 @@ def _parse_dates(text: pd.Series, raw: pd.Series, kind: str, out: _Collector, co
     if native.any():
         result[native] = pd.to_datetime(raw[native].map(lambda v: v if isinstance(v, dt.datetime) else dt.datetime(v.year, v.month, v.day)))
     todo = (text != "") & ~native
+    serial = _serial_dates(text[todo], raw[todo], kind)
+    if len(serial):
+        result[serial.index] = serial
+        todo[serial.index] = False
     for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"):
         if not todo.any():
             break
@@ -114,7 +135,7 @@ def _parse_dates(text: pd.Series, raw: pd.Series, kind: str, out: _Collector, co
         expected = KIND_EXPECTED[kind]
         out.add(todo.to_numpy() & _expand(unmatched, todo), colname, text, "无法识别的日期" if kind != "datetime" else "无法识别的日期时间", expected)
         ok = ~unmatched
-        if kind == "date":
+        if kind in ("date", "datetime"):  # 2023年6月 is a month, not a day (a month column takes it)
             no_day = ok & parts["d"].isna()
             out.add(_expand(no_day, todo), colname, text, "缺少日（只有年月）", expected)
             ok &= ~no_day
@@ -140,6 +161,34 @@ def _parse_dates(text: pd.Series, raw: pd.Series, kind: str, out: _Collector, co
     return result
 
 
+def _serial_dates(text: pd.Series, raw: pd.Series, kind: str) -> pd.Series:
+    """Cells holding an Excel serial date (a number such as 44931 or 44931.375, as a date cell
+    exported as text shows it), as timestamps; other cells are left for the text forms."""
+    if not len(text):
+        return pd.Series(dtype="datetime64[us]")
+    looks = text.str.fullmatch(r"\d{5}(?:\.\d+)?")  # five digits: 1927-2173 (a bare year stays an error)
+    if not looks.any():
+        return pd.Series(dtype="datetime64[us]")
+    num = pd.to_numeric(text[looks], errors="coerce")
+    num = num[(num >= _SERIAL_MIN) & (num <= _SERIAL_MAX)]
+    if kind == "date":
+        num = num[num == num.round()]
+    stamp = pd.Timestamp("1899-12-30") + pd.to_timedelta((num * 86400).round(), unit="s")
+    return stamp.astype("datetime64[us]")
+
+
+def category_parts(raw: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series, np.ndarray]:
+    """One column of category paths split into the three levels; also a mask of paths with more
+    than three levels (a problem for the caller to report)."""
+    text = _texts(raw)
+    parts = text.str.split(_CATEGORY_SEP, regex=True, expand=True)
+    parts = parts.reindex(columns=range(max(3, parts.shape[1])))
+    parts = parts.where(parts.notna() & (parts != ""), None)
+    too_deep = parts.iloc[:, 3:].notna().any(axis=1).to_numpy() if parts.shape[1] > 3 else np.zeros(len(text), bool)
+    level = lambda i: parts[i].fillna("").astype(str)  # noqa: E731
+    return level(0), level(1), level(2), too_deep
+
+
 def _expand(sub_mask: pd.Series, todo: pd.Series) -> np.ndarray:
     """A mask on a subset (indexed like the subset) as a mask on the whole column."""
     full = np.zeros(len(todo), dtype=bool)
@@ -148,7 +197,7 @@ def _expand(sub_mask: pd.Series, todo: pd.Series) -> np.ndarray:
     return full
 
 
-def _parse_column(col: Col, raw: pd.Series, out: _Collector, colname: str) -> pd.Series:
+def _parse_column(col: Col, raw: pd.Series, out: _Collector, colname: str, stars: bool = False) -> pd.Series:
     text = _texts(raw)
     blank = (text == "").to_numpy()
     if col.required:
@@ -173,6 +222,9 @@ def _parse_column(col: Col, raw: pd.Series, out: _Collector, colname: str) -> pd
         return _parse_dates(text, raw, col.kind, out, colname)
     lowered = _nfkc(text).str.lower()
     table = {"bool": _BOOL, "ctype": _CTYPE, "satisfaction": {s: s for s in SATISFACTION}}[col.kind]
+    if col.kind == "satisfaction" and stars:
+        table = {**table, **_STARS}
+        expected = "1—5 星（5 星为非常满意、1 星为非常不满意），或 " + expected
     mapped = lowered.map(table)
     bad = ~blank & mapped.isna().to_numpy()
     out.add(bad, colname, text, {"bool": "无法识别的是/否", "ctype": "无法识别的社区类型",

@@ -4,7 +4,7 @@
 -- Counts come from the rollup ticket_monthly (see governance/rollups.py) for whole months.
 -- Parameters: $province, $city, $district, $street, $community (NULL = all), $start, $end (DATE).
 -- Columns: category_l1, category_l2, category_l3, tickets, followups, contacted, solved,
---   satisfied (weighted), closed
+--   satisfied (weighted; NULL when a level weight is missing), closed
 WITH weights AS (
     SELECT * FROM satisfaction_weights($end)   -- in force at the period's end (governance/schema.py)
 ),

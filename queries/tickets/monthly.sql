@@ -4,7 +4,8 @@
 -- does not rewrite earlier months. Months without tickets are returned with zeros.
 -- Counts come from the rollup ticket_monthly (see governance/rollups.py) for whole months.
 -- Parameters: $province, $city, $district, $street, $community (NULL = all), $start, $end (DATE).
--- Columns: month (DATE), tickets, followups, contacted, solved, satisfied (weighted), closed
+-- Columns: month (DATE), tickets, followups, contacted, solved, satisfied (weighted; NULL when a
+--   level weight is missing), closed
 WITH months AS (
     SELECT m::DATE AS month, (m + INTERVAL 1 MONTH - INTERVAL 1 DAY)::DATE AS month_end
     FROM range(date_trunc('month', $start::DATE), $end::DATE + INTERVAL 1 DAY, INTERVAL 1 MONTH) r(m)
@@ -23,8 +24,8 @@ agg AS (
            sum(c.followups) AS followups,
            sum(c.contacted) AS contacted,
            sum(c.solved) AS solved,
-           sum(c.sat_1) * coalesce(w.w1, 0) + sum(c.sat_2) * coalesce(w.w2, 0) + sum(c.sat_3) * coalesce(w.w3, 0)
-               + sum(c.sat_4) * coalesce(w.w4, 0) + sum(c.sat_5) * coalesce(w.w5, 0) AS satisfied,
+           sum(c.sat_1) * w.w1 + sum(c.sat_2) * w.w2 + sum(c.sat_3) * w.w3
+               + sum(c.sat_4) * w.w4 + sum(c.sat_5) * w.w5 AS satisfied,
            sum(c.closed) AS closed
     FROM period_counts c LEFT JOIN weights w USING (month)
     GROUP BY c.month, w.w1, w.w2, w.w3, w.w4, w.w5
@@ -34,7 +35,8 @@ SELECT months.month,
        coalesce(agg.followups, 0)::BIGINT AS followups,
        coalesce(agg.contacted, 0)::BIGINT AS contacted,
        coalesce(agg.solved, 0)::BIGINT AS solved,
-       coalesce(agg.satisfied, 0)::DOUBLE AS satisfied,
+       -- NULL (not 0) when a satisfaction level weight is missing that month: T4 is then 无数据
+       CASE WHEN agg.month IS NULL THEN 0 ELSE agg.satisfied END::DOUBLE AS satisfied,
        coalesce(agg.closed, 0)::BIGINT AS closed
 FROM months LEFT JOIN agg USING (month)
 ORDER BY months.month

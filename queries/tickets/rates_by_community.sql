@@ -4,7 +4,7 @@
 -- Counts come from the rollup ticket_monthly (see governance/rollups.py) for whole months.
 -- Parameters: $province, $city, $district, $street, $community (NULL = all), $start, $end (DATE).
 -- Columns: community_id, street, community, residents, tickets, followups, contacted, solved,
---   satisfied (weighted), closed, closed_on_time
+--   satisfied (weighted; NULL when a level weight is missing), closed, closed_on_time
 WITH sel AS (
     SELECT * FROM selected_communities($province, $city, $district, $street, $community)
 ),
@@ -32,7 +32,8 @@ SELECT sel.community_id, sel.street, sel.community, sel.residents,
        coalesce(agg.followups, 0)::BIGINT AS followups,
        coalesce(agg.contacted, 0)::BIGINT AS contacted,
        coalesce(agg.solved, 0)::BIGINT AS solved,
-       coalesce(agg.satisfied, 0)::DOUBLE AS satisfied,
+       -- NULL (not 0) when a satisfaction level weight is missing: T4 is then 无数据, never a number
+       CASE WHEN agg.community_id IS NULL THEN 0 ELSE agg.satisfied END::DOUBLE AS satisfied,
        coalesce(agg.closed, 0)::BIGINT AS closed,
        coalesce(agg.closed_on_time, 0)::BIGINT AS closed_on_time
 FROM sel
