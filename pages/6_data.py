@@ -113,13 +113,15 @@ def mapping_step(table: str, data: bytes, name: str, sheet, sha: str, needed: bo
     st.caption("文件中的列：" + md_escape("、".join(headers)))
     chosen: dict[str, str] = {}
     required = [c.name for c in spec.cols if c.required]
-    order = required + [f for f in fields if f not in required and f != "satisfaction_stars"]
-    cols = st.columns(3)
-    # one column with the category path gives the three levels (then they are not asked for)
+    # the category path (a pseudo-field) beside the required fields; one column with the path gives
+    # the three levels (then they are not asked for)
+    first = required + (["category"] if "category" in fields else [])
+    order = first + [f for f in fields if f not in first and f != "satisfaction_stars"]
     path_col = st.session_state.get(f"map_{sha[:12]}_category", current.get("category"))
+    if path_col not in (None, none):
+        order = [f for f in order if f not in ("category_l1", "category_l2", "category_l3")]
+    cols = st.columns(3)
     for i, fld in enumerate(order):
-        if fld in ("category_l1", "category_l2", "category_l3") and path_col not in (None, none):
-            continue
         pre = current.get(fld) or (current.get("satisfaction_stars") if fld == "satisfaction" else None)
         opts = [none] + headers
         label = fields[fld] + ("（必填）" if fld in required else "")
