@@ -23,7 +23,7 @@ REGION = ["province", "city", "district", "street", "community"]
 
 # Tables whose rows belong to a community (directly or through a parent).
 DATA = r"\b(communities|compounds|buildings|branches|building_groups|household_leads|social_orgs|org_monthly|" \
-       r"tickets|practices|ticket_monthly|ticket_repeats)\b"
+       r"tickets|practices|ticket_monthly|ticket_repeats|monthly_problems)\b"
 # Queries that read data tables without the selection macro, and why that reveals nothing of a community.
 UNSCOPED = {
     "common/data_range": "only the first and last month of all data (the month pickers' bounds)",
