@@ -40,6 +40,14 @@ def related_category(l1, l2=None, l3=None) -> str:
     return next(x for x in (l3, l2, l1) if isinstance(x, str) and x)
 
 
+def items_of(adopted) -> list[dict]:
+    """The adopted problems (problems/adopted rows) as the close control lists them."""
+    import pandas as pd
+
+    return [{"id": int(r["id"]), "title": r["title"], "started_on": pd.Timestamp(r["started_on"]).date(),
+             "open": r["closed_on"] is None or pd.isna(r["closed_on"])} for _, r in adopted.iterrows()]
+
+
 def _text(value, label: str, limit: int, required: bool) -> str | None:
     if value is not None and not isinstance(value, str):
         raise ProblemRefused(f"“{label}”应为文字。")
