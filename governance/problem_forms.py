@@ -109,7 +109,8 @@ def adopt_form(candidates: list[dict], region: dict, first: dt.date, end: dt.dat
         except (problems.ProblemRefused, access.AccessError) as exc:
             box.error(md_escape(str(exc)), icon=":material/error:")
             return
-        st.session_state[FLASH] = f"已采纳第 {pid} 号每月一题“{title.strip()}”：{len(chosen)} 个社区，{started:%Y-%m-%d} 起。"
+        st.session_state[FLASH] = (f"已采纳第 {pid} 号每月一题“{title.strip()}”：{len(chosen)} 个社区，{started:%Y-%m-%d} 起；"
+                                   f"自 {started:%Y-%m} 的月度通报起列入“每月一题 进展”。")
         st.rerun()
 
 
