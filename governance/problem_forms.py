@@ -76,12 +76,11 @@ def candidates_from(recurring: pd.DataFrame | None, spreading: pd.DataFrame | No
 def adopt_form(candidates: list[dict], region: dict, first: dt.date, end: dt.date, key: str) -> None:
     """Adopt one of `candidates` ({category: (l1, l2, l3), label, tickets}) found in [first, end] of `region`."""
     actor = runtime.actor()
-    if not candidates or not _may(actor):
+    opened = _form(actor, "采纳为每月一题", "候选类别", candidates, f"{key}_adopt_pick",
+                   lambda c: f"{c['label']}（{c['tickets']} 件）")
+    if opened is None:
         return
-    box = st.container(border=True)
-    box.markdown("**采纳为每月一题**")
-    i = box.selectbox("候选类别", range(len(candidates)), key=f"{key}_adopt_pick",
-                      format_func=lambda j: f"{candidates[j]['label']}（{candidates[j]['tickets']} 件）")
+    box, i = opened
     c = candidates[i]
     l1, l2, l3 = c["category"]
     inside = _in_region(runtime.query("common/communities", max_rows=problems.MAX_COMMUNITIES * 20), region)
@@ -103,37 +102,48 @@ def adopt_form(candidates: list[dict], region: dict, first: dt.date, end: dt.dat
     box.caption(f"类别：{md_escape(c['label'])}。采纳后为每个涉及社区登记一项带相关类别的经验做法（一个导入批次，"
                 "可在“数据管理”页撤销），月度通报“每月一题 进展”和本页“做法前后”随之跟踪。")
     if box.button("采纳", type="primary", key=f"{key}_adopt_go", icon=":material/flag:"):
-        try:
+        def write() -> str:
             pid = problems.adopt(runtime.connection(), actor, title=title, category=(l1, l2, l3), communities=chosen,
                                  owner_unit=owner, started_on=started, target_on=target, notes=notes)
-        except (problems.ProblemRefused, access.AccessError) as exc:
-            box.error(md_escape(str(exc)), icon=":material/error:")
-            return
-        st.session_state[FLASH] = (f"已采纳第 {pid} 号每月一题“{title.strip()}”：{len(chosen)} 个社区，{started:%Y-%m-%d} 起；"
-                                   f"自 {started:%Y-%m} 的月度通报起列入“每月一题 进展”。")
-        st.rerun()
+            return (f"已采纳第 {pid} 号每月一题“{title.strip()}”：{len(chosen)} 个社区，{started:%Y-%m-%d} 起；"
+                    f"自 {started:%Y-%m} 的月度通报起列入“每月一题 进展”。")
+
+        _write(box, write)
+
+
+def _form(actor, title: str, label: str, choices: list[dict], key: str, describe):
+    """A bordered form headed `title` with a selectbox of `choices`, for who may adopt_problem; else None."""
+    if not choices or not _may(actor):
+        return None
+    box = st.container(border=True)
+    box.markdown(f"**{title}**")
+    return box, box.selectbox(label, range(len(choices)), key=key, format_func=lambda j: describe(choices[j]))
+
+
+def _write(box, write) -> None:
+    """Run a write; on success show its confirmation after the rerun that shows the new data."""
+    try:
+        message = write()
+    except (problems.ProblemRefused, access.AccessError) as exc:
+        box.error(md_escape(str(exc)), icon=":material/error:")
+        return
+    st.session_state[FLASH] = message
+    st.rerun()
 
 
 def close_form(items: list[dict], key: str) -> None:
     """Close one of the open problems among `items` ({id, title, started_on, open})."""
     open_items = [x for x in items if x["open"]]
     actor = runtime.actor()
-    if not open_items or not _may(actor):
+    opened = _form(actor, "结束每月一题", "结束哪一题", open_items, f"{key}_close_pick",
+                   lambda x: f"第 {x['id']} 号：{x['title']}")
+    if opened is None:
         return
-    box = st.container(border=True)
-    box.markdown("**结束每月一题**")
-    i = box.selectbox("结束哪一题", range(len(open_items)), key=f"{key}_close_pick",
-                      format_func=lambda j: f"第 {open_items[j]['id']} 号：{open_items[j]['title']}")
+    box, i = opened
     p = open_items[i]
     left, right = box.columns([1, 2])
     closed = left.date_input("结束日期", value=dt.date.today(), key=f"{key}_close_date")
     outcome = right.text_input("结果", max_chars=problems.MAX_OUTCOME, key=f"{key}_close_outcome",
                                placeholder="如 管网改造完成，诉求量连续三个月下降")
     if box.button("结束", key=f"{key}_close_go", icon=":material/task_alt:"):
-        try:
-            message = problems.close(runtime.connection(), actor, p["id"], closed, outcome)
-        except (problems.ProblemRefused, access.AccessError) as exc:
-            box.error(md_escape(str(exc)), icon=":material/error:")
-            return
-        st.session_state[FLASH] = message
-        st.rerun()
+        _write(box, lambda: problems.close(runtime.connection(), actor, p["id"], closed, outcome))

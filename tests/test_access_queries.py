@@ -140,6 +140,7 @@ def test_an_ambiguous_name_asks_for_the_path():
     ("viewer", "view", True), ("viewer", "import", False), ("viewer", "undo", False),
     ("editor", "import", True), ("editor", "undo", True), ("editor", "manage_users", False),
     ("editor", "remove_demo", False), ("admin", "manage_users", True), ("admin", "remove_demo", True),
+    ("viewer", "adopt_problem", False), ("editor", "adopt_problem", True), ("admin", "adopt_problem", True),
 ])
 def test_roles_allow_their_actions_only(role, action, ok):
     actor = access.Actor("x@example.org", "X", role)

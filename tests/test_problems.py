@@ -190,34 +190,26 @@ def test_an_older_file_gets_the_table_on_a_write_mode_open(fixture_db):
 # ------------------------------------------------------------------ the pages
 
 @pytest.fixture
-def adopted_app(demo_db_master, tmp_path, monkeypatch):
-    """AppTest on a demo copy holding one adopted problem of 江欣苑社区; `as_role` picks who asks."""
-    from streamlit.testing.v1 import AppTest
-
-    from tests.conftest import ROOT
-
+def adopted_app(app, demo_db_master, tmp_path, monkeypatch):
+    """conftest's AppTest factory on a demo copy holding one adopted problem of 江欣苑社区, as a
+    user of 江堤街道 with the given role."""
     path = tmp_path / "demo.duckdb"
     shutil.copy(demo_db_master, path)
     con = db.connect(path)
     try:
-        pid = adopt(con, title="江欣苑下水道专项", communities=[("江堤街道", "江欣苑社区")], started_on=JUL,
-                    target_on=None, owner_unit="江堤街道城市管理办公室")
+        adopt(con, title="江欣苑下水道专项", communities=[("江堤街道", "江欣苑社区")], started_on=JUL,
+              target_on=None, owner_unit="江堤街道城市管理办公室")
     finally:
         con.close()
-    monkeypatch.setenv("GOVERNANCE_DB", str(path))
+    monkeypatch.setenv("GOVERNANCE_DB", str(path))   # after `app` pointed it at the shared demo copy
 
     def make(page: str, role: str, **query_params):
         actor = Actor(f"{role}@example.org", role, role, Scope("湖北省", "武汉市", "汉阳区", "江堤街道"), mode="login")
         monkeypatch.setattr(access, "local_actor", lambda address: actor)
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
-        for k, v in query_params.items():
-            at.query_params[k] = v
-        at.run()
-        at.switch_page(page).run()
+        at = app(page, **query_params)
         assert not at.exception, at.exception
         return at
 
-    make.problem_id = pid
     return make
 
 
