@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import duckdb
 import pandas as pd
 import streamlit as st
 
@@ -126,6 +127,9 @@ def _write(box, write) -> None:
         message = write()
     except (problems.ProblemRefused, access.AccessError) as exc:
         box.error(md_escape(str(exc)), icon=":material/error:")
+        return
+    except duckdb.Error as exc:   # e.g. the file is busy: the write rolled back
+        box.error(md_escape(f"数据库写入失败，未做任何修改：{exc}"), icon=":material/error:")
         return
     st.session_state[FLASH] = message
     st.rerun()
