@@ -18,6 +18,7 @@ import pytest
 
 from governance import access, bulletin, db, importer, problems
 from governance.access import Actor, Scope
+from governance.labels import md_escape
 from tests import fixtures
 
 JUL, AUG = dt.date(2023, 7, 1), dt.date(2023, 8, 1)
@@ -235,13 +236,20 @@ def test_an_editor_adopts_on_the_tickets_page(adopted_app):
     at = adopted_app("pages/4_tickets.py", "editor", street="江堤街道", **{"from": "2023-06", "to": "2023-08"})
     pick = at.selectbox(key="tickets_adopt_pick")
     assert pick.options, "a street of the demo data has recurring or spreading classes"
+    title = "**急** <b>下水道</b> [看](http://example.org)"   # shown as text, never as Markdown or HTML
+    next(t for t in at.text_input if t.label == "题目").input(title)
     at.text_input(key="tickets_adopt_owner").input("江堤街道物业办")
     next(b for b in at.button if b.label == "采纳").click().run()
     assert not at.exception
-    assert any("已采纳第" in s.value for s in at.success), [e.value for e in at.error]
+    n = len(at.multiselect(key="tickets_adopt_communities_0").value)
+    said = f"已采纳第 2 号每月一题“{title}”：{n} 个社区，2023-09-01 起；自 2023-09 的月度通报起列入“每月一题 进展”。"
+    assert [s.value for s in at.success if "已采纳第" in s.value] == [md_escape(said)], [e.value for e in at.error]
+    assert md_escape(title) != title
     con = db.connect(os.environ["GOVERNANCE_DB"])   # the same file the page wrote to
     try:
         rows = con.execute("SELECT owner_unit, adopted_by FROM monthly_problems ORDER BY id").fetchall()
     finally:
         con.close()
     assert rows[-1] == ("江堤街道物业办", "editor@example.org") and len(rows) == 2
+    # the new problem is listed on the page, its title as a table cell
+    assert any(title in d.value.astype(str).to_numpy().ravel() for d in at.dataframe)
