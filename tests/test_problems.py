@@ -14,6 +14,7 @@ import datetime as dt
 import os
 import shutil
 
+import pandas as pd
 import pytest
 
 from governance import access, bulletin, db, importer, problems
@@ -253,3 +254,18 @@ def test_an_editor_adopts_on_the_tickets_page(adopted_app):
     assert rows[-1] == ("江堤街道物业办", "editor@example.org") and len(rows) == 2
     # the new problem is listed on the page, its title as a table cell
     assert any(title in d.value.astype(str).to_numpy().ravel() for d in at.dataframe)
+
+
+def test_a_problem_of_two_communities_sums_them_as_the_tickets_page_counts_them(fixture_con):
+    # 甲社区 and 丙社区 from 2023-07-01: July 甲 2 + 丙 0 = 2, August 甲 1 + 丙 0 = 1 → 好转;
+    # baseline 2023-01..06, in the data 05 (甲 1) and 06 (甲 2 + 丙 1 = 3): (1 + 3) / 2 = 2.0; 1 / 2 − 1 = −50%
+    adopt(fixture_con, communities=[("东街道", "甲社区"), ("西街道", "丙社区")], started_on=JUL)
+    row = table(section(bulletin.from_connection(fixture_con, fixtures.ALL, AUG), "progress"), "每月一题 进展").iloc[0]
+    assert (row["上月（2023-07）"], row["本月（2023-08）"], row["判定"]) == ("2 件", "1 件", "好转（2023-08 对比 2023-07）")
+    assert (row["基线（前 6 个月月均）"], row["较基线"], row["涉及社区"]) == ("2.0 件（2 个月）", "-50%", "甲社区、丙社区")
+    # the same months on 诉求办理's 做法前后 (tickets/before_after), community by community
+    ba = db.run_query(fixture_con, "tickets/before_after", fixtures.ALL, scope=access.ALL_SCOPE)
+    ba = ba[ba["practice"] == "下水道堵塞专项治理"]
+    by_month = ba.groupby(pd.to_datetime(ba["month"]).dt.date)["tickets"].sum()
+    assert (by_month[JUL], by_month[AUG]) == (2, 1)
+    assert ba[ba["rel_month"] < 0]["tickets"].dropna().sum() == 1 + 3
