@@ -25,13 +25,14 @@ ACTIONS = {
     "undo": "撤销全部行都在范围内的导入批次",
     "remove_demo": "删除（替换）全部演示数据",
     "manage_users": "添加、修改、删除用户",
+    "adopt_problem": "采纳、结束每月一题",
 }
-WRITE_ACTIONS = {"import", "undo", "remove_demo", "manage_users"}
+WRITE_ACTIONS = {"import", "undo", "remove_demo", "manage_users", "adopt_problem"}
 
 ROLES = {"viewer": "查看者", "editor": "编辑者", "admin": "管理员"}
 ROLE_ACTIONS = {
     "viewer": {"view"},
-    "editor": {"view", "import", "undo"},
+    "editor": {"view", "import", "undo", "adopt_problem"},
     "admin": set(ACTIONS),
 }
 

@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 import pandas as pd
 import plotly.graph_objects as go
 
-from governance import charts, db, metrics
+from governance import charts, db, metrics, problems
 from governance.access import ALL_SCOPE, Scope
 from governance import tickets as tk
 from governance.coverage import only_reporting, reporting_ids
@@ -75,6 +75,7 @@ class Section:
     tables: list[Table] = field(default_factory=list)
     charts: list[Chart] = field(default_factory=list)
     sources: list[tuple[str, str]] = field(default_factory=list)  # (label, link)
+    items: list[dict] = field(default_factory=list)  # what the page acts on: candidates, adopted problems
 
 
 @dataclass
@@ -520,6 +521,7 @@ def _candidates(run, region, month, n_communities: int) -> Section:
             "本月诉求量": fmt_num(series[-1]), "涉及社区": f"{n_comm} 个" + (f"（反复：{'、'.join(names)}）" if names else ""),
             f"近 {TREND_MONTHS} 个月（{fmt_month(first)} 起）": " → ".join(str(x) for x in series),
         })
+        s.items.append({"category": (l1, l2, l3), "label": _category(l1, l2, l3), "tickets": series[-1]})
         fig.add_trace(go.Scatter(x=[fmt_month(m) for m in months], y=series, mode="lines+markers",
                                  name=tk.plain(l3 or l2 or l1, 16), line=dict(color=charts.PALETTE[i % len(charts.PALETTE)])))
     charts.base_layout(fig, f"候选类别近 {TREND_MONTHS} 个月诉求量", height=380)
@@ -534,45 +536,73 @@ def _candidates(run, region, month, n_communities: int) -> Section:
     return s
 
 
+def _series(g: pd.DataFrame, month: dt.date) -> dict:
+    """Baseline, last month, this month and the verdict of one monthly series (month → tickets, rel_month)."""
+    prev = add_months(month, -1)
+    before = g[(g["rel_month"] < 0) & g["tickets"].notna()]["tickets"]
+    base = float(before.mean()) if len(before) else None
+    cur, was = g["tickets"].get(month), g["tickets"].get(prev)
+    cur = None if cur is None or pd.isna(cur) else float(cur)
+    was = None if was is None or pd.isna(was) else float(was)
+    verdict = problem_verdict(was, cur)
+    return {
+        "基线（前 6 个月月均）": NA if base is None else f"{base:.1f} 件（{len(before)} 个月）",
+        f"上月（{fmt_month(prev)}）": NA if was is None else f"{was:.0f} 件",
+        f"本月（{fmt_month(month)}）": NA if cur is None else f"{cur:.0f} 件",
+        "较基线": NA if base in (None, 0) or cur is None else f"{(cur / base - 1) * 100:+.0f}%",
+        "判定": NA if verdict is None else f"{verdict}（{fmt_month(month)} 对比 {fmt_month(prev)}）",
+    }
+
+
+def _status(p, end: dt.date) -> str:
+    closed = p["closed_on"]
+    if closed is not None and not pd.isna(closed) and pd.Timestamp(closed).date() <= end:
+        return f"已结束（{pd.Timestamp(closed):%Y-%m-%d}）：{p['outcome']}"
+    target = p["target_on"]
+    return "进行中" + ("" if target is None or pd.isna(target) else f"（目标 {pd.Timestamp(target):%Y-%m-%d}）")
+
+
 def _progress(run, region, month) -> Section:
     s = Section("progress", "六、每月一题 进展")
-    s.texts.append("已确定的每月一题（登记了“相关诉求类别”的经验做法或整改措施）逐项跟踪。"
-                   + BULLETIN_RULES["problem_verdict"].text)
-    rows = run("bulletin/problem_months", {**region, "end": month_end(month)}, max_rows=db.SUM_ROWS)
-    if rows.empty:
-        s.texts.append("本范围尚无已确定的每月一题（没有登记相关诉求类别的做法）。可从上方候选中确定本月的一题，"
-                       "登记为带“相关诉求类别”的做法（“数据管理”页导入 practices 表），此后每月在此跟踪。")
-        return s
+    s.texts.append("已采纳的每月一题逐项跟踪：诉求量为其涉及社区（本范围内）中一级、二级或三级类别等于该类别的诉求，"
+                   "按受理月份计。" + BULLETIN_RULES["problem_verdict"].text)
+    end = month_end(month)
+    adopted = run("problems/adopted", region, max_rows=db.SUM_ROWS)
+    adopted = adopted[pd.to_datetime(adopted["started_on"]).dt.date <= end] if len(adopted) else adopted
+    rows = run("bulletin/problem_months", {**region, "end": end}, max_rows=db.SUM_ROWS)
     rows["month"] = pd.to_datetime(rows["month"]).dt.date
-    prev = add_months(month, -1)
-    out, links = [], []
-    for pid, g in rows.groupby("practice_id", sort=False):
-        g = g.set_index("month")
-        first = g.iloc[0]
-        before = g[(g["rel_month"] < 0) & g["tickets"].notna()]["tickets"]
-        base = float(before.mean()) if len(before) else None
-        cur = g["tickets"].get(month)
-        was = g["tickets"].get(prev) if prev in g.index else None
-        cur = None if cur is None or pd.isna(cur) else float(cur)
-        was = None if was is None or pd.isna(was) else float(was)
-        verdict = problem_verdict(was, cur)
-        out.append({
-            "问题（做法）": first["practice"], "相关类别": first["related_category"],
-            "牵头": first["community"], "开始": pd.Timestamp(first["started_on"]).strftime("%Y-%m"),
-            "基线（前 6 个月月均）": NA if base is None else f"{base:.1f} 件（{len(before)} 个月）",
-            f"上月（{fmt_month(prev)}）": NA if was is None else f"{was:.0f} 件",
-            f"本月（{fmt_month(month)}）": NA if cur is None else f"{cur:.0f} 件",
-            "较基线": NA if base in (None, 0) or cur is None else f"{(cur / base - 1) * 100:+.0f}%",
-            "判定": NA if verdict is None else f"{verdict}（{fmt_month(month)} 对比 {fmt_month(prev)}）",
-        })
-        links.append(link("tickets", {**region, "street": first["street"], "community": first["community"]},
-                          add_months(month, -11), month))
-    t = pd.DataFrame(out)
-    counts = t["判定"].str.extract(r"^(好转|持平|反弹)")[0].value_counts()
-    s.texts.append(f"共 {len(t)} 项：" + "、".join(f"{k} {counts.get(k, 0)} 项" for k in ("好转", "持平", "反弹")) + "。")
-    s.tables.append(Table("每月一题 进展", t, link("tickets", region, add_months(month, -11), month), links,
-                          note="牵头单位暂按做法所属社区列出；诉求量为该社区中一级、二级或三级类别等于相关类别的诉求。"))
-    s.sources = [("诉求办理 · 做法前后", link("tickets", region, add_months(month, -11), month))]
+    src = link("tickets", region, add_months(month, -11), month)
+    if len(adopted):
+        out = []
+        for _, p in adopted.iterrows():
+            g = (rows[rows["batch_id"] == p["batch_id"]].groupby("month")
+                 .agg(tickets=("tickets", lambda x: x.sum(min_count=1)), rel_month=("rel_month", "first")))
+            out.append({"题目": p["title"], "类别": p["categories"], "牵头单位": p["owner_unit"],
+                        "涉及社区": _names(str(p["communities"]).split("、"), 5),
+                        "开始": pd.Timestamp(p["started_on"]).strftime("%Y-%m"), **_series(g, month),
+                        "状态": _status(p, end)})
+        s.items = problems.items_of(adopted)
+        t = pd.DataFrame(out)
+        counts = t["判定"].str.extract(r"^(好转|持平|反弹)")[0].value_counts()
+        s.texts.append(f"已采纳 {len(t)} 项：" + "、".join(f"{k} {counts.get(k, 0)} 项" for k in ("好转", "持平", "反弹"))
+                       + "。")
+        s.tables.append(Table("每月一题 进展", t, src, [src] * len(t),
+                              note="诉求量为各涉及社区之和；“判定”注明所比较的两个月；基线为开始月之前 6 个月中有数据的月份的月均。"))
+    others = rows[~rows["batch_id"].isin(adopted["batch_id"] if len(adopted) else [])]
+    if len(others):
+        out, links = [], []
+        for _, g in others.groupby("practice_id", sort=False):
+            first = g.iloc[0]
+            out.append({"做法": first["practice"], "相关类别": first["related_category"], "社区": first["community"],
+                        "开始": pd.Timestamp(first["started_on"]).strftime("%Y-%m"), **_series(g.set_index("month"), month)})
+            links.append(link("tickets", {**region, "street": first["street"], "community": first["community"]},
+                              add_months(month, -11), month))
+        s.texts.append(f"另有 {len(out)} 项登记了相关诉求类别的经验做法（未作为每月一题采纳），按其社区同样跟踪。")
+        s.tables.append(Table("其他登记了相关类别的做法（按所属社区）", pd.DataFrame(out), src, links))
+    if not s.tables:
+        s.texts.append("本范围尚无已确定的每月一题。编辑者可在上方“每月一题 候选”或“诉求办理”页的举一反三部分采纳一题"
+                       "（题目、类别、涉及社区、牵头单位、开始日期），此后每月在此跟踪。")
+    s.sources = [("诉求办理 · 做法前后与每月一题", src)]
     return s
 
 

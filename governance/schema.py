@@ -8,7 +8,7 @@ source, named in `source_note`), 'simulated' (demonstration data) or 'import' (t
 SCHEMA_VERSION = 1
 # Additive changes within version 1 (new tables, new macro bodies) are applied on a write-mode
 # open when a database's `meta.schema_revision` is older; a read-only open of such a file is refused.
-SCHEMA_REVISION = 2
+SCHEMA_REVISION = 3  # 3: monthly_problems
 
 LINEAGE = """
     source      VARCHAR NOT NULL DEFAULT 'simulated'
@@ -208,6 +208,28 @@ CREATE TABLE IF NOT EXISTS audit_log (
     action   VARCHAR NOT NULL,
     target   VARCHAR,
     detail   VARCHAR
+);
+
+-- 每月一题: a class problem adopted from a candidate. Its communities are the practices rows of
+-- `batch_id` (one per community, related_category = the class), so its scope, its audit and its
+-- undo are the import batch's; an undone batch takes the problem with it (listings join the batch).
+CREATE SEQUENCE IF NOT EXISTS monthly_problem_seq;
+CREATE TABLE IF NOT EXISTS monthly_problems (
+    id          INTEGER PRIMARY KEY DEFAULT nextval('monthly_problem_seq'),
+    batch_id    INTEGER NOT NULL UNIQUE,
+    title       VARCHAR NOT NULL,
+    categories  VARCHAR NOT NULL,
+    owner_unit  VARCHAR NOT NULL,
+    started_on  DATE NOT NULL,
+    target_on   DATE,
+    notes       VARCHAR,
+    adopted_by  VARCHAR NOT NULL,
+    adopted_at  TIMESTAMP NOT NULL,
+    closed_on   DATE,
+    outcome     VARCHAR,
+    closed_by   VARCHAR,
+    CHECK (target_on IS NULL OR target_on >= started_on),
+    CHECK (closed_on IS NULL OR closed_on >= started_on)
 );
 
 -- The communities each import batch wrote rows for: whether a batch lies inside a scope.

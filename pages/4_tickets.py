@@ -4,7 +4,7 @@ and 举一反三 — which problems are a class (recurring, spreading) and wheth
 import pandas as pd
 import streamlit as st
 
-from governance import db, derived, metrics, runtime, ui
+from governance import db, derived, metrics, problem_forms, problems, runtime, ui
 from governance import tickets as tk
 from governance.indicators import SMALL_SAMPLE
 from governance.labels import NA, fmt_num, fmt_rate
@@ -187,6 +187,7 @@ else:
         tk.file_name("反复诉求", r["compound"], r["category_l3"] or r["category_l1"]), key="recurring_csv")
 
 st.subheader("扩散：多个社区同月出现的同类诉求")
+top = None
 n_communities = len(tix)
 if n_communities < tk.MIN_SPREAD_COMMUNITIES:
     ui.empty_state(f"所选范围只有 {n_communities} 个社区；判断是否“多个社区同月出现”需要至少 "
@@ -230,6 +231,18 @@ else:
                 **now_p, "category_l1": s["category_l1"], "category_l2": s["category_l2"],
                 "category_l3": s["category_l3"], "community_id": None, "compound_id": None,
                 "from_day": s["first_spread_month"], "to_day": month_end(s["last_spread_month"])}))
+
+st.subheader("每月一题：采纳、跟踪与结束")
+adopted = runtime.query("problems/adopted", sel.region_params())
+if adopted.empty:
+    ui.empty_state("所选范围尚无采纳的每月一题。编辑者可从上面反复出现或扩散的类别中采纳一题。")
+else:
+    st.dataframe(problem_forms.adopted_table(adopted), hide_index=True, width="stretch")
+    st.caption("每一题按涉及社区登记为带相关类别的经验做法，下方“做法前后”逐社区跟踪；月度通报“每月一题 进展”按题汇总。")
+problem_forms.flash()
+problem_forms.adopt_form(problem_forms.candidates_from(None if recurring.empty else recurring, top),
+                         sel.region_params(), sel.period.start, sel.period.end, key="tickets")
+problem_forms.close_form(problems.items_of(adopted), key="tickets")
 
 st.subheader("做法前后：该类诉求是否减少")
 ba = runtime.query("tickets/before_after", now_p)

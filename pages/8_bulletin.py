@@ -6,9 +6,9 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from governance import bulletin as bl
-from governance import bulletin_files, db, derived, filters, runtime, ui
+from governance import bulletin_files, db, derived, filters, problem_forms, runtime, ui
 from governance.labels import md_escape
-from governance.periods import fmt_month
+from governance.periods import fmt_month, month_end
 
 ui.frame_guard()
 sel = ui.selection()
@@ -64,3 +64,8 @@ for i, section in enumerate(b.sections):
         st.plotly_chart(go.Figure(c.figure, _validate=False), width="stretch", key=f"c_{i}_{j}")
     if section.sources:
         st.caption("数据来源：" + "；".join(f"[{md_escape(label)}]({url})" for label, url in section.sources))
+    if section.key == "candidates":   # editors adopt a candidate, and close an adopted problem, here
+        problem_forms.adopt_form(section.items, b.region, month, month_end(month), key="bulletin")
+    elif section.key == "progress":
+        problem_forms.flash()
+        problem_forms.close_form(section.items, key="bulletin")

@@ -7,7 +7,8 @@ from governance.labels import LEVELS
 
 MAX_AUDIT_SHOWN = 200
 AUDIT_ACTIONS = {"import": "导入", "undo": "撤销", "remove_demo": "删除演示数据", "user_add": "添加用户",
-                 "user_update": "修改用户", "user_remove": "删除用户"}
+                 "user_update": "修改用户", "user_remove": "删除用户", "adopt_problem": "采纳每月一题",
+                 "close_problem": "结束每月一题"}
 
 ui.frame_guard()
 st.title("用户管理")

@@ -23,7 +23,7 @@ REGION = ["province", "city", "district", "street", "community"]
 
 # Tables whose rows belong to a community (directly or through a parent).
 DATA = r"\b(communities|compounds|buildings|branches|building_groups|household_leads|social_orgs|org_monthly|" \
-       r"tickets|practices|ticket_monthly|ticket_repeats)\b"
+       r"tickets|practices|ticket_monthly|ticket_repeats|monthly_problems)\b"
 # Queries that read data tables without the selection macro, and why that reveals nothing of a community.
 UNSCOPED = {
     "common/data_range": "only the first and last month of all data (the month pickers' bounds)",
@@ -140,6 +140,7 @@ def test_an_ambiguous_name_asks_for_the_path():
     ("viewer", "view", True), ("viewer", "import", False), ("viewer", "undo", False),
     ("editor", "import", True), ("editor", "undo", True), ("editor", "manage_users", False),
     ("editor", "remove_demo", False), ("admin", "manage_users", True), ("admin", "remove_demo", True),
+    ("viewer", "adopt_problem", False), ("editor", "adopt_problem", True), ("admin", "adopt_problem", True),
 ])
 def test_roles_allow_their_actions_only(role, action, ok):
     actor = access.Actor("x@example.org", "X", role)

@@ -4,14 +4,15 @@
 -- community, from 6 months before its start month through the month of $end. Months outside the
 -- data (before the first or after the last month with any ticket) have tickets NULL, not 0.
 -- Parameters: $province, $city, $district, $street, $community (NULL = all), $end (DATE).
--- Columns: practice_id, street, community, practice, started_on, related_category, description,
---   month (DATE), rel_month (months from the start month; negative = before), tickets
+-- Columns: practice_id, batch_id (its import batch: one per adopted 每月一题), street, community, practice,
+--   started_on, related_category, description, month (DATE),
+--   rel_month (months from the start month; negative = before), tickets
 WITH sel AS (
     SELECT community_id, street, community
     FROM selected_communities($province, $city, $district, $street, $community)
 ),
 p AS (
-    SELECT p.practice_id, p.community_id, sel.street, sel.community, p.practice, p.started_on,
+    SELECT p.practice_id, p.batch_id, p.community_id, sel.street, sel.community, p.practice, p.started_on,
            p.related_category, p.description, date_trunc('month', p.started_on)::DATE AS start_month
     FROM practices p JOIN sel USING (community_id)
     WHERE p.related_category IS NOT NULL AND p.started_on <= $end
@@ -35,7 +36,7 @@ counts AS (
      AND t.received_at < date_trunc('month', $end::DATE) + INTERVAL 1 MONTH
     GROUP BY ALL
 )
-SELECT s.practice_id, s.street, s.community, s.practice, s.started_on, s.related_category, s.description,
+SELECT s.practice_id, s.batch_id, s.street, s.community, s.practice, s.started_on, s.related_category, s.description,
        s.month, s.rel_month,
        CASE WHEN s.month BETWEEN d.first_month AND d.last_month THEN coalesce(c.tickets, 0) END AS tickets
 FROM spine s
