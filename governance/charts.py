@@ -74,6 +74,6 @@ def practices_timeline(practices: pd.DataFrame) -> go.Figure:
 
 
 def month_axis(fig: go.Figure, first: dt.date, last: dt.date) -> go.Figure:
-    fig.update_xaxes(tickformat="%Y-%m", range=[pd.Timestamp(first) - pd.Timedelta(days=15),
+    fig.update_xaxes(tickformat="%Y-%m", tickangle=0, nticks=6, range=[pd.Timestamp(first) - pd.Timedelta(days=15),
                                                 pd.Timestamp(last) + pd.Timedelta(days=15)])
     return fig

@@ -264,8 +264,7 @@ def value_text(row: Row, value, num, den, units: bool = True) -> str:
     counts = ""
     if row.denominator is not None and den is not None:
         if row.numerator is not None and num is not None:
-            digits = 1 if row.key == "T4" else 0
-            counts = f"（{fmt_num(num, digits)}/{fmt_num(den)}" + (f" {row.unit}）" if units else "）")
+            counts = f"（{fmt_num(num)}/{fmt_num(den)}" + (f" {row.unit}）" if units else "）")
         else:
             counts = f"（{fmt_num(den)}" + (f" {row.unit}）" if units else "）")
     if value is None:

@@ -214,7 +214,8 @@ def growth_figure(monthly: pd.DataFrame, practices: pd.DataFrame, period: Period
     charts.base_layout(fig, height=560)
     fig.update_layout(barmode="relative", bargap=0.25, margin=dict(t=60),
                       legend=dict(title=dict(text="类型 "), orientation="h", yanchor="top", y=-0.08, xanchor="left", x=0))
-    fig.update_xaxes(tickformat="%Y-%m", range=_month_range(period), dtick="M1" if period.n_months <= 18 else None)
+    fig.update_xaxes(tickformat="%Y-%m", range=_month_range(period), dtick="M3" if period.n_months <= 18 else None,
+                     tickangle=0)
     lo = max(0, min(y) - 3) if y else 0
     fig.update_yaxes(rangemode="tozero" if lo == 0 else "normal", row=1, col=1,
                      range=None if lo == 0 else [lo, max(y) + 2])

@@ -130,6 +130,10 @@ else:
 st.subheader("各社区排名")
 if tix.empty:
     ui.empty_state("所选范围内没有社区。")
+elif len(tix) == 1:
+    # a "名次 1" of one community would read as "ranked first"
+    ui.empty_state("所选范围只有 1 个社区：排名和漏斗图需要多个社区，请在左侧选择街道或更大的范围；"
+                   "也可在“社区对比”页把它与其他社区并排比较。")
 else:
     by = st.radio("排名依据", ["T9", "T2", "T3", "T4"], horizontal=True, key="rank_by",
                   format_func=lambda c: f"{c} {'综合得分' if c == 'T9' else tk.RATE_NAMES[c]}")
