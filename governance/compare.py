@@ -29,7 +29,7 @@ from plotly.subplots import make_subplots
 
 from governance import charts, metrics
 from governance.indicators import INDICATORS, SMALL_SAMPLE
-from governance.labels import NA, fmt_num, fmt_rate, md_escape
+from governance.labels import NA, fmt_count, fmt_num, fmt_rate, md_escape
 
 MAX_COMMUNITIES = 8
 MIN_COMMUNITIES = 2
@@ -264,7 +264,7 @@ def value_text(row: Row, value, num, den, units: bool = True) -> str:
     counts = ""
     if row.denominator is not None and den is not None:
         if row.numerator is not None and num is not None:
-            counts = f"（{fmt_num(num)}/{fmt_num(den)}" + (f" {row.unit}）" if units else "）")
+            counts = f"（{fmt_count(num)}/{fmt_num(den)}" + (f" {row.unit}）" if units else "）")
         else:
             counts = f"（{fmt_num(den)}" + (f" {row.unit}）" if units else "）")
     if value is None:

@@ -66,6 +66,14 @@ def fmt_num(x, digits: int = 0) -> str:
     return f"{x:,.{digits}f}"
 
 
+def fmt_count(x) -> str:
+    """A count that may be weighted (满意率's level weights): '43', '7,145', but '1.6' where the
+    weights leave a fraction (rounding it would change the rate it explains)."""
+    if _missing(x):
+        return NA
+    return fmt_num(x, 0 if abs(x - round(x)) < 1e-9 else 1)
+
+
 def fmt_count_rate(num, den, r) -> str:
     """A rate with the counts behind it, e.g. '92.3%（120/130）'."""
     if _missing(r):

@@ -6,7 +6,7 @@ import streamlit as st
 
 from governance import charts, db, metrics, runtime, ui
 from governance.indicators import INDICATORS
-from governance.labels import SOURCE_LABELS, TYPE_LABELS, fmt_num
+from governance.labels import SOURCE_LABELS, TYPE_LABELS, fmt_count, fmt_num
 
 ui.frame_guard()
 sel = ui.selection()
@@ -61,7 +61,7 @@ with t3:
                    sample=T["T3"].denominator)
 with t4:
     ui.metric_card("T4 满意率", T["T4"], Tp["T4"], "rate", help=ui.indicator_help("T4"),
-                   counts=f"加权满意 {fmt_num(T['T4'].numerator)} / {fmt_num(T['T4'].denominator)} 件有效回访",
+                   counts=f"加权满意 {fmt_count(T['T4'].numerator)} / {fmt_num(T['T4'].denominator)} 件有效回访",
                    sample=T["T4"].denominator)
 with t9:
     ui.metric_card("T9 综合得分", T["T9"], Tp["T9"], "score", help=ui.indicator_help("T9"),

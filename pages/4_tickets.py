@@ -7,7 +7,7 @@ import streamlit as st
 from governance import db, derived, metrics, runtime, ui
 from governance import tickets as tk
 from governance.indicators import SMALL_SAMPLE
-from governance.labels import NA, fmt_num, fmt_rate
+from governance.labels import NA, fmt_count, fmt_num, fmt_rate
 from governance.periods import month_end
 
 ui.frame_guard()
@@ -55,7 +55,7 @@ with c1:
 for col, code in zip((c2, c3, c4), ("T2", "T3", "T4")):
     with col:
         ui.metric_card(f"{code} {tk.RATE_NAMES[code]}", T[code], Tp[code], "rate", help=ui.indicator_help(code),
-                       counts=(f"加权满意 {fmt_num(T[code].numerator, 1)} / {fmt_num(T[code].denominator)} 件有效回访"
+                       counts=(f"加权满意 {fmt_count(T[code].numerator)} / {fmt_num(T[code].denominator)} 件有效回访"
                                if code == "T4" else followups(T[code])),
                        sample=T[code].denominator)
 with c5:
