@@ -37,6 +37,11 @@ class Indicator:
     def label(self) -> str:
         return f"{self.code} {self.name}"
 
+    @property
+    def header(self) -> str:
+        """A table header: the name first, the code after it."""
+        return f"{self.name}（{self.code}）"
+
 
 _AS_OF = "截至日期 D（所选期间的最后一天）仍存续的实体：成立日 ≤ D 且（未撤销或撤销日 > D）。"
 _REG = "《中国共产党支部工作条例（试行）》"

@@ -88,13 +88,14 @@ else:
         S3=table["S3"].map({True: "达标", False: "未达标"}),
     )[["community", "查看", "T9", "T3", "T4", "C4", "S1", "C1", "C2", "C3", "S2", "S3", "T1", "T1k", "followups",
        "compounds", "buildings", "street", "类型", "来源"]]
-    named = lambda code: f"{INDICATORS[code].name}（{code}）"
+    named = lambda code: INDICATORS[code].header
     pct = lambda code: st.column_config.NumberColumn(named(code), format="%.1f%%", help=ui.indicator_help(code))
     st.dataframe(
         view, hide_index=True, width="stretch",
         column_config={
             "community": st.column_config.TextColumn("社区", pinned=True),
-            "street": "街道", "compounds": "小区数", "buildings": "楼栋数",
+            "street": "街道", "compounds": st.column_config.NumberColumn("小区数", format="localized"),
+            "buildings": st.column_config.NumberColumn("楼栋数", format="localized"),
             "C1": pct("C1"), "C2": pct("C2"), "C4": pct("C4"), "T3": pct("T3"), "T4": pct("T4"),
             "C3": st.column_config.NumberColumn(named("C3"), format="%.2f", help=ui.indicator_help("C3")),
             "S1": st.column_config.NumberColumn(named("S1"), format="localized", help=ui.indicator_help("S1")),

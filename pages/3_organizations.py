@@ -191,7 +191,7 @@ table = rank.assign(
 st.dataframe(
     table, hide_index=True, width="stretch", placeholder=NA,
     column_config={
-        "street": "街道", "community": "社区", "type_label": "类型", "residents": st.column_config.NumberColumn("居民数"),
+        "street": "街道", "community": "社区", "type_label": "类型", "residents": st.column_config.NumberColumn("居民数", format="localized"),
         "S1": st.column_config.NumberColumn("S1 社会组织", help=ui.indicator_help("S1")),
         "target": st.column_config.NumberColumn("目标", format="%d"),
         "达标": st.column_config.TextColumn("S3 达标", help=ui.indicator_help("S3")),
