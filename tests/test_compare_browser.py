@@ -27,7 +27,7 @@ def test_training_link_presentation_mode_and_files(open_url):
     page = open_url(LINK)
     assert page.get_by_text("Page not found").count() == 0
     assert page.locator("[data-testid='stException']").count() == 0
-    table = page.locator("[data-testid='stTable']")
+    table = page.locator(".st-key-cmp_table [data-testid='stTable']")   # the cards are for phones
     text = table.inner_text()
     for name in NAMES:
         assert name in text
