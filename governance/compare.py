@@ -409,7 +409,9 @@ def radar_figure(comp: pd.DataFrame, names: dict[int, str], chosen: list[int], h
     """Each community's percentile among all communities on every ranked indicator (0 = worst,
     100 = best, whatever the indicator's direction), on one radar: the same axes for everyone."""
     fig = go.Figure()
-    axis = [ROW_BY_KEY[k].label.replace("（中位数）", "") for k in RADAR_KEYS]
+    # short lines (a name of 8 characters on two lines of 4): on a phone long labels were cut at both sides
+    names_ = [ROW_BY_KEY[k].label.split(" ", 1)[1].replace("（中位数）", "") for k in RADAR_KEYS]
+    axis = [n if len(n) <= 5 else n[:len(n) // 2 + len(n) % 2] + "<br>" + n[len(n) // 2 + len(n) % 2:] for n in names_]
     for i, cid in enumerate(chosen):
         mine = comp[comp["community_id"] == cid].set_index("key")
         r = [None if pd.isna(mine.at[k, "pct_all"]) else float(mine.at[k, "pct_all"]) for k in RADAR_KEYS]
@@ -422,7 +424,8 @@ def radar_figure(comp: pd.DataFrame, names: dict[int, str], chosen: list[int], h
     fig.update_layout(polar=dict(radialaxis=dict(range=[0, 100], tickvals=[0, 25, 50, 75, 100], ticksuffix="%",
                                                  angle=90, tickfont=dict(size=10))),
                       legend=dict(orientation="h", yanchor="top", y=-0.05, xanchor="center", x=0.5),
-                      margin=dict(l=60, r=60, t=60, b=40))
+                      margin=dict(l=70, r=70, t=60, b=40))
+    fig.update_polars(angularaxis=dict(tickfont=dict(size=12)))
     return fig
 
 

@@ -29,6 +29,8 @@ FAMILY_ROWS = {
     "T": (["T2", "T3", "T4", "T9"], "T3"),
 }
 PRACTICES_PER_SLIDE = 3
+# the community's own figures under its practices: one headline per family
+PRACTICE_FIGURES = ["C4", "S1", "T3", "T9"]
 TICK_PX = 22          # chart ticks on the page (≥ 18 px from the back of the room)
 
 
@@ -52,6 +54,7 @@ class Slide:
     chart_percent: bool = False
     items: list[tuple[str, str, str, str]] = field(default_factory=list)  # practices: date, title, text, source
     community: str = ""
+    figures: list[tuple[str, Cell]] = field(default_factory=list)  # practices: (indicator name, its cell)
 
 
 def header(key: str) -> str:
@@ -68,22 +71,22 @@ def _big(row: cmp.Row, value) -> str:
     return text.split("（", 1)[0]
 
 
+def cell(c) -> Cell:
+    """One comparison row (governance.compare.comparison) as a big number with its ranks beneath."""
+    row = cmp.ROW_BY_KEY[c.key]
+    small = (f"{cmp.rank_text(c.rank_all, c.n_all, None, c.note, short=True)}"
+             f" · 组内 {cmp.rank_text(c.rank_peer, c.n_peer, None, c.note, short=True)}")
+    if row.kind == "target" and c.numerator is not None and c.denominator is not None \
+            and not pd.isna(c.numerator) and not pd.isna(c.denominator):
+        small = f"{fmt_num(c.numerator)} 个，目标 {fmt_num(c.denominator)} 个"
+    return Cell(("★ " if c.best else "") + _big(row, c.value), small, c.value, bool(c.best))
+
+
 def family_slide(letter: str, comp: pd.DataFrame, names: dict[int, str], chosen: list[int]) -> Slide:
     keys, chart_key = FAMILY_ROWS[letter]
     by = {(r.community_id, r.key): r for r in comp.itertuples(index=False)}
     n_all = next((r.n_all for r in comp.itertuples(index=False)), 0)
-    rows = []
-    for cid in chosen:
-        cells = []
-        for key in keys:
-            c = by[(cid, key)]
-            row = cmp.ROW_BY_KEY[key]
-            small = (f"{cmp.rank_text(c.rank_all, c.n_all, None, c.note, short=True)}"
-                     f" · 组内 {cmp.rank_text(c.rank_peer, c.n_peer, None, c.note, short=True)}")
-            if row.kind == "target" and c.numerator is not None and c.denominator is not None:
-                small = f"{fmt_num(c.numerator)} 个，目标 {fmt_num(c.denominator)} 个"
-            cells.append(Cell(("★ " if c.best else "") + _big(row, c.value), small, c.value, bool(c.best)))
-        rows.append((names[cid], cells))
+    rows = [(names[cid], [cell(by[(cid, key)]) for key in keys]) for cid in chosen]
     chart_row = cmp.ROW_BY_KEY[chart_key]
     return Slide(
         title=FAMILIES[letter], kind="family",
@@ -93,10 +96,13 @@ def family_slide(letter: str, comp: pd.DataFrame, names: dict[int, str], chosen:
     )
 
 
-def practice_slides(practices: pd.DataFrame, names: dict[int, str], chosen: list[int]) -> list[Slide]:
-    """One slide per chosen community (more than three practices continue on a second slide)."""
+def practice_slides(comp: pd.DataFrame, practices: pd.DataFrame, names: dict[int, str],
+                    chosen: list[int]) -> list[Slide]:
+    """One slide per chosen community: its practices (more than three continue on a second slide)
+    and, beneath, its headline figure of each family with ranks."""
     from governance.labels import SOURCE_LABELS
 
+    by = {(r.community_id, r.key): r for r in comp.itertuples(index=False)}
     out = []
     for cid in chosen:
         mine = practices[practices["community_id"] == cid]
@@ -107,14 +113,15 @@ def practice_slides(practices: pd.DataFrame, names: dict[int, str], chosen: list
         chunks = [items[i:i + PRACTICES_PER_SLIDE] for i in range(0, len(items), PRACTICES_PER_SLIDE)] or [[]]
         for i, chunk in enumerate(chunks):
             out.append(Slide(title=f"{names[cid]} · 经验做法" + ("（续）" if i else ""), kind="practices",
-                             items=chunk, community=names[cid]))
+                             items=chunk, community=names[cid],
+                             figures=[(header(k), cell(by[(cid, k)])) for k in PRACTICE_FIGURES]))
     return out
 
 
 def deck(comp: pd.DataFrame, names: dict[int, str], chosen: list[int], practices: pd.DataFrame) -> list[Slide]:
     """The slides: the three families, then each community's practices."""
     return [family_slide(letter, comp, names, chosen) for letter in FAMILY_ROWS] + \
-        practice_slides(practices, names, chosen)
+        practice_slides(comp, practices, names, chosen)
 
 
 def slide_number(raw, count: int) -> tuple[int, str | None]:
@@ -273,9 +280,23 @@ def pptx_bytes(slides: list[Slide], meta: dict) -> bytes:
                 _text(page, 0.6, 1.3, 12, 1, [("暂未登记经验做法。", 20, False, "#555555")])
             y = 1.2
             for date, title, text, source in s.items:
-                _text(page, 0.6, y, 12.2, 1.8, [(f"{date}　{title}", 20, True, "#1F2D3D"),
+                _text(page, 0.6, y, 12.2, 1.4, [(f"{date}　{title}", 20, True, "#1F2D3D"),
                                                 (text, 15, False, None), (f"来源：{source}", 12, False, "#555555")])
-                y += 1.95
+                y += 1.45
+            if s.figures:
+                table = page.shapes.add_table(2, len(s.figures), Inches(0.6), Inches(5.6), Inches(12.1),
+                                              Inches(1.1)).table
+                for j, (name, c) in enumerate(s.figures):
+                    head, body = table.cell(0, j), table.cell(1, j)
+                    head.text = ""
+                    _font(head.text_frame.paragraphs[0].add_run(), 13, True)
+                    head.text_frame.paragraphs[0].runs[0].text = name
+                    body.text = ""
+                    _font(body.text_frame.paragraphs[0].add_run(), 22, True)
+                    body.text_frame.paragraphs[0].runs[0].text = c.big
+                    p = body.text_frame.add_paragraph()
+                    _font(p.add_run(), 11, False, "#555555")
+                    p.runs[0].text = c.small
         _text(page, 0.4, 6.9, 12.5, 0.45, [(footer, 10, False, "#777777")])
     buf = io.BytesIO()
     prs.save(buf)

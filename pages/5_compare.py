@@ -68,8 +68,9 @@ if present:
 [data-testid="stMain"] [data-testid="stAlert"] {display: none;}
 .st-key-slide p, .st-key-slide li {font-size: 28px; line-height: 1.25; margin-bottom: 0;}
 .st-key-slide h2 {font-size: 44px; padding: 0;}
-.st-key-slide_grid strong {font-size: 40px; line-height: 1.15;}
+.st-key-slide_grid strong, .st-key-slide_grid_figures strong {font-size: 40px; line-height: 1.15;}
 .st-key-slide_items strong {font-size: 34px;}
+.st-key-slide_items, .st-key-slide_grid_figures {margin-bottom: 1.5rem;}
 .st-key-slide_nav p, .st-key-slide_nav button {font-size: 22px;}
 </style>""", unsafe_allow_html=True)
 
@@ -95,6 +96,9 @@ else:
                    placeholder="输入社区名称搜索")
     c2.number_input("相似社区个数 k", min_value=1, max_value=cmp.MAX_K, step=1, key="cmp_k",
                     help="每个社区的相似社区组 = 它自己 + 同类型（城市/农村）中规模最接近的 k 个社区。")
+    if state["cmp_ids"]:
+        # on a phone the selector shows only the first chips: the whole choice in words
+        c1.caption(f"已选 {len(state['cmp_ids'])} 个：" + "、".join(md_escape(label_of[i]) for i in state["cmp_ids"]))
 
 chosen: list[int] = list(state["cmp_ids"])
 k = int(state["cmp_k"])
@@ -198,6 +202,11 @@ if present:
                     st.markdown("暂未登记经验做法。")
                 for date, title, text, source in slide.items:
                     st.markdown(f"**{date}　{md_escape(title)}**  \n{md_escape(text)}  \n:gray[来源：{md_escape(source)}]")
+            if slide.figures:
+                st.markdown(":gray[" + f"{md_escape(slide.community)}的各指标族主要数字（数字下为名次：全部社区 · 组内）" + "]")
+                with st.container(key="slide_grid_figures", gap="small"):
+                    for col, (name, c) in zip(st.columns(len(slide.figures)), slide.figures):
+                        col.markdown(f":gray[{name}]  \n**{c.big}**  \n:gray[{c.small}]")
         st.markdown(":gray[" + pptx_meta["period"] + ("　" + pptx_meta["demo"] if pptx_meta["demo"] else "") + "]")
     if st.query_params.get("slide") != str(n):
         st.query_params["slide"] = str(n)
@@ -220,8 +229,11 @@ with st.container(key="cmp_cards"):
         name = names[cid]
         with st.container(border=True):
             st.markdown(f"**{md_escape(name)}**")
-            card = pd.DataFrame({"值": table[name], "名次": table[cmp.rank_column(name)].replace("", "—")})
-            st.table(card.map(md_escape).set_axis(table["指标"].map(md_escape)))
+            ranks = table[cmp.rank_column(name)]
+            # escaped first, then Markdown hard line breaks: the value, then each rank on its own line
+            card = pd.DataFrame({"值与名次": ["  \n".join(md_escape(x) for x in [v, *r.split("\n")] if x)
+                                          for v, r in zip(table[name], ranks)]})
+            st.table(card.set_axis(table["指标"].map(md_escape)))
 table_note = (f"★ 与绿色底色：所选社区中该指标的最佳值（诉求量不分好坏，不标注）。名次“3/33”为在全部 {len(values)} 个社区"
               f"（或相似社区组）中的名次，并列同名次；“优于 94%”为严格优于的其他有数据社区所占比例。无数据的社区排在最后。"
               f"比率后括号内为分子/分母；有效回访少于 30 件的比率不稳定。相似社区组 = 本社区 + 同类型中规模最接近的 {k} 个社区。"
