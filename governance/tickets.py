@@ -250,7 +250,8 @@ def trend_figure(monthly: pd.DataFrame, practices: pd.DataFrame, first, last) ->
     fig.update_layout(yaxis=dict(title="比率（%）", range=[0, 118], tickvals=[0, 20, 40, 60, 80, 100]),
                       yaxis2=dict(title="诉求量（件）", overlaying="y", side="right", rangemode="tozero", showgrid=False,
                                   tickmode="auto", tickformat=",d"),
-                      margin=dict(t=80))
+                      margin=dict(t=60, b=10))
+    charts.legend_below(fig)
     charts.month_axis(fig, first, last)
     if not practices.empty:
         p = practices_in_window(practices, first, last)

@@ -85,7 +85,7 @@ with c7:
     ui.metric_card("S6 每百居民志愿者", vp, kind="ratio", help=ui.indicator_help("S6"),
                    counts=f"志愿者 {fmt_num(vp.numerator)} 人 / 居民 {fmt_num(vp.denominator)} 人")
 with c8:
-    ui.metric_card("S6 服务时长（小时）", S["service_hours"], kind="ratio", help=ui.indicator_help("S6"),
+    ui.metric_card("S6 服务时长（小时）", S["service_hours"], kind="count", help=ui.indicator_help("S6"),
                    counts=f"期间合计，{fmt_num(S['reporting_orgs'].value)} 个组织报送")
 with c9:
     mu = S["member_units"]
