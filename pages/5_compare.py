@@ -1,9 +1,11 @@
-"""社区对比: 2 to 8 communities from anywhere side by side, ranked among all communities and among
-their peers, the same charts on the same axes, their practices, 培训模式 for the projector, and the
-files a class takes home (CSV, Excel, PDF).
+"""社区对比: 2 to 8 communities from anywhere side by side (one card per community on a phone),
+ranked among all communities and among their peers, the same charts on the same axes, their
+practices, 培训模式 as slides for the projector, and the files a class takes home (CSV, Excel, PDF,
+PowerPoint).
 
-URL: communities=名称,名称,街道/名称 (the selection), present=1 (培训模式), k=N (peer group size);
-the period comes from the shared filters (from, to)."""
+URL: communities=名称,名称,街道/名称 (the selection), present=1 (培训模式), k=N (peer group size),
+slide=N (the slide shown in 培训模式, from 1); the period comes from the shared filters (from, to).
+培训模式 shows governance.slides' slides, one at a time, sized for a 1920×1080 projector."""
 
 import datetime as dt
 from urllib.parse import urlencode
