@@ -75,3 +75,11 @@ def test_pptx_text_is_text_with_a_chinese_font(deck):
     runs = [r for s in prs.slides for sh in s.shapes if sh.has_text_frame
             for p in sh.text_frame.paragraphs for r in p.runs]
     assert runs and all(r._r.get_or_add_rPr().find(qn("a:ea")).get("typeface") == sl.PPT_FONT for r in runs)
+
+
+def test_pptx_shapes_stay_on_the_slide(deck):
+    prs = Presentation(io.BytesIO(sl.pptx_bytes(deck * 2, {"period": "期间"})))
+    for s in prs.slides:
+        for sh in s.shapes:
+            assert sh.left >= 0 and sh.top >= 0
+            assert sh.left + sh.width <= prs.slide_width and sh.top + sh.height <= prs.slide_height, sh.name
