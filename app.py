@@ -4,7 +4,7 @@ import streamlit as st
 
 from governance import db, filters, runtime, signin
 from governance.navigation import NEEDS_NO_DATA, existing_pages, page_open_to
-from governance.labels import TABLE_LABELS, md_escape
+from governance.labels import md_escape
 
 st.set_page_config(page_title="社区治理指标看板", page_icon="🏘️", layout="wide")
 
@@ -48,15 +48,17 @@ else:
     for notice in selection.notices:
         st.warning(notice, icon=":material/warning:")
 
+# static CSS only (no data): on a touch screen or a narrow window Plotly's mode bar would sit on
+# chart titles and legends; there it is hidden (a chart's picture can be saved on a desktop)
+st.markdown("<style>@media (pointer: coarse), (max-width: 640px) {.modebar-container {display: none !important;}}</style>",
+            unsafe_allow_html=True)
+
 lineage = runtime.query("common/lineage")
 simulated = lineage[lineage["source"] == "simulated"]
 if not simulated.empty:
-    tables = "、".join(TABLE_LABELS.get(t, t) for t in simulated["table_name"])
-    st.warning(
-        f"**演示数据**：当前数据库含模拟数据（{tables}）。六个报道社区的公开数字取自《人民日报》2023 年 8 月报道，"
-        "其余均为模拟，不代表任何真实社区。哪些数字是公开的、哪些是模拟的，见“指标说明”页。",
-        icon=":material/science:",
-    )
+    # two lines on a phone; which tables are simulated and which figures are published: 指标说明
+    st.warning("**演示数据**：除报道的公开数字外均为模拟，详见“指标说明”。",
+               icon=":material/science:")
 
 page.run()
 # URL notices are shown on the run that rendered a page, then dropped.

@@ -35,6 +35,15 @@ def base_layout(fig: go.Figure, title: str | None = None, height: int = 380) -> 
     return fig
 
 
+LEGEND_BELOW = dict(orientation="h", yanchor="top", y=-0.14, xanchor="left", x=0)
+
+
+def legend_below(fig: go.Figure) -> go.Figure:
+    """The legend under the plot: beside a title it ran into the title on a phone."""
+    fig.update_layout(legend=LEGEND_BELOW)
+    return fig
+
+
 def mark_practices(fig: go.Figure, practices: pd.DataFrame, with_community: bool = True) -> go.Figure:
     """Dotted vertical lines at each practice's start, labelled, for time-axis charts."""
     for i, row in enumerate(practices.itertuples(index=False)):
@@ -74,6 +83,6 @@ def practices_timeline(practices: pd.DataFrame) -> go.Figure:
 
 
 def month_axis(fig: go.Figure, first: dt.date, last: dt.date) -> go.Figure:
-    fig.update_xaxes(tickformat="%Y-%m", range=[pd.Timestamp(first) - pd.Timedelta(days=15),
+    fig.update_xaxes(tickformat="%Y-%m", tickangle=0, nticks=5, range=[pd.Timestamp(first) - pd.Timedelta(days=15),
                                                 pd.Timestamp(last) + pd.Timedelta(days=15)])
     return fig

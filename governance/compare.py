@@ -29,7 +29,7 @@ from plotly.subplots import make_subplots
 
 from governance import charts, metrics
 from governance.indicators import INDICATORS, SMALL_SAMPLE
-from governance.labels import NA, fmt_num, fmt_rate, md_escape
+from governance.labels import NA, fmt_count, fmt_num, fmt_rate, md_escape
 
 MAX_COMMUNITIES = 8
 MIN_COMMUNITIES = 2
@@ -264,8 +264,7 @@ def value_text(row: Row, value, num, den, units: bool = True) -> str:
     counts = ""
     if row.denominator is not None and den is not None:
         if row.numerator is not None and num is not None:
-            digits = 1 if row.key == "T4" else 0
-            counts = f"（{fmt_num(num, digits)}/{fmt_num(den)}" + (f" {row.unit}）" if units else "）")
+            counts = f"（{fmt_count(num)}/{fmt_num(den)}" + (f" {row.unit}）" if units else "）")
         else:
             counts = f"（{fmt_num(den)}" + (f" {row.unit}）" if units else "）")
     if value is None:
@@ -410,7 +409,9 @@ def radar_figure(comp: pd.DataFrame, names: dict[int, str], chosen: list[int], h
     """Each community's percentile among all communities on every ranked indicator (0 = worst,
     100 = best, whatever the indicator's direction), on one radar: the same axes for everyone."""
     fig = go.Figure()
-    axis = [ROW_BY_KEY[k].label.replace("（中位数）", "") for k in RADAR_KEYS]
+    # short lines (a name of 8 characters on two lines of 4): on a phone long labels were cut at both sides
+    names_ = [ROW_BY_KEY[k].label.split(" ", 1)[1].replace("（中位数）", "") for k in RADAR_KEYS]
+    axis = [n if len(n) <= 5 else n[:len(n) // 2 + len(n) % 2] + "<br>" + n[len(n) // 2 + len(n) % 2:] for n in names_]
     for i, cid in enumerate(chosen):
         mine = comp[comp["community_id"] == cid].set_index("key")
         r = [None if pd.isna(mine.at[k, "pct_all"]) else float(mine.at[k, "pct_all"]) for k in RADAR_KEYS]
@@ -423,7 +424,8 @@ def radar_figure(comp: pd.DataFrame, names: dict[int, str], chosen: list[int], h
     fig.update_layout(polar=dict(radialaxis=dict(range=[0, 100], tickvals=[0, 25, 50, 75, 100], ticksuffix="%",
                                                  angle=90, tickfont=dict(size=10))),
                       legend=dict(orientation="h", yanchor="top", y=-0.05, xanchor="center", x=0.5),
-                      margin=dict(l=60, r=60, t=60, b=40))
+                      margin=dict(l=70, r=70, t=60, b=40))
+    fig.update_polars(angularaxis=dict(tickfont=dict(size=12)))
     return fig
 
 

@@ -301,13 +301,12 @@ def funnel_figure(by_compound: pd.DataFrame, height: int = 340) -> go.Figure:
 
 
 def _legend(fig: go.Figure) -> None:
-    x = 0.0
-    for code in STATUS_ORDER:
-        fig.add_annotation(x=x, y=1.0, xref="paper", yref="paper", xanchor="left", yanchor="bottom",
-                           showarrow=False, text="■", font=dict(size=16, color=STATUS_COLORS[code]))
-        fig.add_annotation(x=x + 0.025, y=1.0, xref="paper", yref="paper", xanchor="left", yanchor="bottom",
-                           showarrow=False, text=STATUS_LABELS[code], font=dict(size=13))
-        x += 0.2
+    """The four statuses as one line of text above the treemap (a single annotation: it wraps as
+    text instead of four pieces running into each other on a narrow screen)."""
+    keys = [f"<span style='color:{STATUS_COLORS[code]}'>■</span> {STATUS_LABELS[code]}" for code in STATUS_ORDER]
+    text = "　".join(keys[:2]) + "<br>" + "　".join(keys[2:])
+    fig.add_annotation(x=0, y=1.0, xref="paper", yref="paper", xanchor="left", yanchor="bottom",
+                       showarrow=False, text=text, font=dict(size=12), align="left")
 
 
 def worst_communities(by_compound: pd.DataFrame, n: int) -> pd.DataFrame:
@@ -382,7 +381,7 @@ def tree_figure(root_label: str, by_compound: pd.DataFrame, buildings: pd.DataFr
         root=dict(color="#EAECEE"),
     ))
     charts.base_layout(fig, None, height=height)
-    fig.update_layout(margin=dict(l=4, r=4, t=40, b=4), uniformtext=dict(minsize=10, mode="hide"))
+    fig.update_layout(margin=dict(l=4, r=4, t=52, b=4), uniformtext=dict(minsize=10, mode="hide"))
     _legend(fig)
     return fig
 

@@ -35,7 +35,7 @@ class PublishedFact:
     check: str  # key the tests use to recompute the value from the database
 
 
-# The figures the dashboard must reproduce exactly (shared/DOMAIN.md).
+# The figures the dashboard must reproduce exactly (published in the article).
 PUBLISHED_FACTS = [
     PublishedFact("江欣苑社区", "小区党支部", "8 个", "branches"),
     PublishedFact("江欣苑社区", "楼栋党小组", "88 个", "groups"),

@@ -19,6 +19,22 @@ TABLE_LABELS = {
     "org_monthly": "社会组织月度数据", "tickets": "诉求", "practices": "经验做法",
 }
 
+SETTING_LABELS = {
+    "score_weight_contacted": "综合得分权重：响应率（T2）", "score_weight_solved": "综合得分权重：解决率（T3）",
+    "score_weight_satisfied": "综合得分权重：满意率（T4）",
+    "org_target_urban": "社会组织目标数：城市社区（S3）", "org_target_rural": "社会组织目标数：农村社区（S3）",
+}
+
+
+def setting_label(key: str) -> str:
+    """A setting's Chinese name: '满意率等级权重：不满意（T4）' for satisfaction_weight_不满意."""
+    if key in SETTING_LABELS:
+        return SETTING_LABELS[key]
+    if key.startswith("satisfaction_weight_"):
+        return f"满意率等级权重：{key[len('satisfaction_weight_'):]}（T4）"
+    return key
+
+
 FONT_FAMILY = "Noto Sans CJK SC, Noto Sans SC, Source Han Sans SC, Microsoft YaHei, PingFang SC, sans-serif"
 
 
@@ -48,6 +64,14 @@ def fmt_num(x, digits: int = 0) -> str:
     if _missing(x):
         return NA
     return f"{x:,.{digits}f}"
+
+
+def fmt_count(x) -> str:
+    """A count that may be weighted (满意率's level weights): '43', '7,145', but '1.6' where the
+    weights leave a fraction (rounding it would change the rate it explains)."""
+    if _missing(x):
+        return NA
+    return fmt_num(x, 0 if abs(x - round(x)) < 1e-9 else 1)
 
 
 def fmt_count_rate(num, den, r) -> str:

@@ -214,7 +214,8 @@ def growth_figure(monthly: pd.DataFrame, practices: pd.DataFrame, period: Period
     charts.base_layout(fig, height=560)
     fig.update_layout(barmode="relative", bargap=0.25, margin=dict(t=60),
                       legend=dict(title=dict(text="类型 "), orientation="h", yanchor="top", y=-0.08, xanchor="left", x=0))
-    fig.update_xaxes(tickformat="%Y-%m", range=_month_range(period), dtick="M1" if period.n_months <= 18 else None)
+    fig.update_xaxes(tickformat="%Y-%m", range=_month_range(period), dtick="M3" if period.n_months <= 18 else None,
+                     tickangle=0)
     lo = max(0, min(y) - 3) if y else 0
     fig.update_yaxes(rangemode="tozero" if lo == 0 else "normal", row=1, col=1,
                      range=None if lo == 0 else [lo, max(y) + 2])
@@ -292,9 +293,10 @@ def org_series_figure(series: pd.DataFrame, org: str, practices: pd.DataFrame, p
                   fillcolor="#F4D03F", opacity=0.12, line_width=0, layer="below",
                   annotation_text="所选期间", annotation_position="top left",
                   annotation_font=dict(size=11, color="#7D6608"))
-    charts.base_layout(fig, title=org, height=420)
+    charts.base_layout(fig, title=org, height=440)
+    charts.legend_below(fig)
     first_month = x.min() if len(x) else pd.Timestamp(period.first)
-    fig.update_xaxes(tickformat="%Y-%m", range=[first_month - pd.Timedelta(days=20),
+    fig.update_xaxes(tickformat="%Y-%m", tickangle=0, nticks=5, range=[first_month - pd.Timedelta(days=20),
                                                 pd.Timestamp(period.end) + pd.Timedelta(days=20)])
     fig.update_yaxes(title="成员单位（家） / 志愿者（人）", rangemode="tozero", secondary_y=False)
     fig.update_yaxes(title="服务时长（小时）", rangemode="tozero", showgrid=False, secondary_y=True)

@@ -22,8 +22,11 @@ def _open(path_str: str):
                 f"找不到数据库文件 {path}（由环境变量 GOVERNANCE_DB 指定）。"
                 "请检查路径，或用 `python -m governance demo --db 路径` 生成演示数据库。"
             )
+        # the server's log says it too: the first start is a few seconds slower than the next ones
+        print(f"首次启动：正在生成演示数据库 {path}（约需几秒）……", flush=True)
         with st.spinner("首次启动：正在生成演示数据库（约需几秒）……"):
             build_demo_database(path)
+        print(f"演示数据库已生成：{path}", flush=True)
     return db.connect(path)
 
 

@@ -260,7 +260,8 @@ def trend_figure(monthly: pd.DataFrame, practices: pd.DataFrame, first, last) ->
     fig.update_layout(yaxis=dict(title="比率（%）", range=[0, 118], tickvals=[0, 20, 40, 60, 80, 100]),
                       yaxis2=dict(title="诉求量（件）", overlaying="y", side="right", rangemode="tozero", showgrid=False,
                                   tickmode="auto", tickformat=",d"),
-                      margin=dict(t=80))
+                      margin=dict(t=60, b=10))
+    charts.legend_below(fig)
     charts.month_axis(fig, first, last)
     if not practices.empty:
         p = practices_in_window(practices, first, last)
@@ -305,7 +306,8 @@ def category_sunburst(cats: pd.DataFrame) -> go.Figure:
     fig = go.Figure(go.Sunburst(
         ids=n["id"], parents=n["parent"], labels=n["label"], values=n["tickets"], branchvalues="total",
         marker=dict(colors=t3.fillna(-1), colorscale=[[0, "#DDDDDD"], [0.0001, "#C0392B"], [0.6, "#F4D03F"], [1, "#28B463"]],
-                    cmin=-1, cmax=100, colorbar=dict(title="T3 解决率 %", tickvals=[0, 50, 100])),
+                    cmin=-1, cmax=100, colorbar=dict(title="T3 解决率 %", tickvals=[0, 50, 100], orientation="h", thickness=12,
+                                  len=0.8, y=-0.02, yanchor="top")),
         customdata=np.stack([n["followups"], t3.round(1).astype(object).where(t3.notna(), "无数据")], axis=1),
         hovertemplate="%{label}<br>%{value} 件；有效回访 %{customdata[0]} 件；解决率 %{customdata[1]}%<extra></extra>",
         maxdepth=2, insidetextorientation="radial",
@@ -387,8 +389,10 @@ def before_after_figure(rows: pd.DataFrame, title: str) -> go.Figure:
     fig.add_shape(type="line", x0=start - pd.Timedelta(days=15), x1=start - pd.Timedelta(days=15), y0=0, y1=1,
                   xref="x", yref="paper", line=dict(color="#7D3C98", width=1, dash="dot"))
     charts.base_layout(fig, title, height=360)
-    fig.update_xaxes(tickformat="%Y-%m", dtick="M2",
-                     range=[r["month"].min() - pd.Timedelta(days=20), r["month"].max() + pd.Timedelta(days=20)])
+    # the axis ends at the last month with data: empty months after it would read as zero tickets
+    shown = known["month"] if len(known) else r["month"]
+    fig.update_xaxes(tickformat="%Y-%m", dtick="M3", tickangle=0,
+                     range=[shown.min() - pd.Timedelta(days=20), shown.max() + pd.Timedelta(days=20)])
     fig.update_yaxes(title="诉求量（件/月）", rangemode="tozero")
     fig.update_layout(margin=dict(t=70, b=10), legend=dict(orientation="h", yanchor="top", y=-0.15, xanchor="left", x=0))
     return fig

@@ -94,9 +94,11 @@ def metric_card(label: str, now: Value, before: Value | None = None, kind: str =
 
     `neutral` greys the change where neither direction is good in itself (e.g. ticket volume).
     """
-    st.metric(label, format_value(now, kind), format_delta(now, before, kind), help=help,
+    delta = format_delta(now, before, kind)
+    flat = delta is not None and not any(ch in delta for ch in "123456789")
+    st.metric(label, format_value(now, kind), None if flat else delta, help=help,
               delta_color="off" if neutral else "normal")
-    bits = []
+    bits = ["与上一期间持平"] if flat else []
     if counts:
         bits.append(counts)
     if sample is not None and 0 < sample < SMALL_SAMPLE:

@@ -5,7 +5,8 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from governance import charts, db, metrics, runtime, ui
-from governance.labels import SOURCE_LABELS, TYPE_LABELS, fmt_num
+from governance.indicators import INDICATORS
+from governance.labels import SOURCE_LABELS, TYPE_LABELS, fmt_count, fmt_num
 
 ui.frame_guard()
 sel = ui.selection()
@@ -60,7 +61,7 @@ with t3:
                    sample=T["T3"].denominator)
 with t4:
     ui.metric_card("T4 满意率", T["T4"], Tp["T4"], "rate", help=ui.indicator_help("T4"),
-                   counts=f"加权满意 {fmt_num(T['T4'].numerator, 1)} / {fmt_num(T['T4'].denominator)} 件有效回访",
+                   counts=f"加权满意 {fmt_count(T['T4'].numerator)} / {fmt_num(T['T4'].denominator)} 件有效回访",
                    sample=T["T4"].denominator)
 with t9:
     ui.metric_card("T9 综合得分", T["T9"], Tp["T9"], "score", help=ui.indicator_help("T9"),
@@ -85,22 +86,25 @@ else:
         C1=table["C1"] * 100, C2=table["C2"] * 100, C4=table["C4"] * 100,
         T2=table["T2"] * 100, T3=table["T3"] * 100, T4=table["T4"] * 100,
         S3=table["S3"].map({True: "达标", False: "未达标"}),
-    )[["street", "community", "类型", "来源", "compounds", "buildings", "C1", "C2", "C3", "C4",
-       "S1", "S2", "S3", "T1", "T1k", "followups", "T3", "T4", "T9", "查看"]]
-    pct = lambda code: st.column_config.NumberColumn(code, format="%.1f%%", help=ui.indicator_help(code))
+    )[["community", "查看", "T9", "T3", "T4", "C4", "S1", "C1", "C2", "C3", "S2", "S3", "T1", "T1k", "followups",
+       "compounds", "buildings", "street", "类型", "来源"]]
+    named = lambda code: INDICATORS[code].header
+    pct = lambda code: st.column_config.NumberColumn(named(code), format="%.1f%%", help=ui.indicator_help(code))
     st.dataframe(
         view, hide_index=True, width="stretch",
         column_config={
-            "street": "街道", "community": "社区", "compounds": "小区数", "buildings": "楼栋数",
+            "community": st.column_config.TextColumn("社区", pinned=True),
+            "street": "街道", "compounds": st.column_config.NumberColumn("小区数", format="localized"),
+            "buildings": st.column_config.NumberColumn("楼栋数", format="localized"),
             "C1": pct("C1"), "C2": pct("C2"), "C4": pct("C4"), "T3": pct("T3"), "T4": pct("T4"),
-            "C3": st.column_config.NumberColumn("C3 每百户中心户", format="%.2f", help=ui.indicator_help("C3")),
-            "S1": st.column_config.NumberColumn("S1 社会组织", help=ui.indicator_help("S1")),
-            "S2": st.column_config.NumberColumn("S2 每千人", format="%.2f", help=ui.indicator_help("S2")),
-            "S3": st.column_config.TextColumn("S3 达标", help=ui.indicator_help("S3")),
-            "T1": st.column_config.NumberColumn("T1 诉求量", help=ui.indicator_help("T1")),
+            "C3": st.column_config.NumberColumn(named("C3"), format="%.2f", help=ui.indicator_help("C3")),
+            "S1": st.column_config.NumberColumn(named("S1"), format="localized", help=ui.indicator_help("S1")),
+            "S2": st.column_config.NumberColumn(named("S2"), format="%.2f", help=ui.indicator_help("S2")),
+            "S3": st.column_config.TextColumn(named("S3"), help=ui.indicator_help("S3")),
+            "T1": st.column_config.NumberColumn("诉求量（T1）", format="localized", help=ui.indicator_help("T1")),
             "T1k": st.column_config.NumberColumn("每千居民诉求", format="%.1f"),
-            "followups": st.column_config.NumberColumn("有效回访", help="T2–T4 的分母"),
-            "T9": st.column_config.NumberColumn("T9 综合得分", format="%.1f", help=ui.indicator_help("T9")),
+            "followups": st.column_config.NumberColumn("有效回访", format="localized", help="T2–T4 的分母"),
+            "T9": st.column_config.NumberColumn(named("T9"), format="%.1f", help=ui.indicator_help("T9")),
             "查看": st.column_config.LinkColumn("查看", display_text="查看该社区"),
         },
     )

@@ -85,7 +85,7 @@ with c7:
     ui.metric_card("S6 每百居民志愿者", vp, kind="ratio", help=ui.indicator_help("S6"),
                    counts=f"志愿者 {fmt_num(vp.numerator)} 人 / 居民 {fmt_num(vp.denominator)} 人")
 with c8:
-    ui.metric_card("S6 服务时长（小时）", S["service_hours"], kind="ratio", help=ui.indicator_help("S6"),
+    ui.metric_card("S6 服务时长（小时）", S["service_hours"], kind="count", help=ui.indicator_help("S6"),
                    counts=f"期间合计，{fmt_num(S['reporting_orgs'].value)} 个组织报送")
 with c9:
     mu = S["member_units"]
@@ -191,7 +191,7 @@ table = rank.assign(
 st.dataframe(
     table, hide_index=True, width="stretch", placeholder=NA,
     column_config={
-        "street": "街道", "community": "社区", "type_label": "类型", "residents": st.column_config.NumberColumn("居民数"),
+        "street": "街道", "community": "社区", "type_label": "类型", "residents": st.column_config.NumberColumn("居民数", format="localized"),
         "S1": st.column_config.NumberColumn("S1 社会组织", help=ui.indicator_help("S1")),
         "target": st.column_config.NumberColumn("目标", format="%d"),
         "达标": st.column_config.TextColumn("S3 达标", help=ui.indicator_help("S3")),

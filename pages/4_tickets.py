@@ -7,7 +7,7 @@ import streamlit as st
 from governance import db, derived, metrics, problem_forms, problems, runtime, ui
 from governance import tickets as tk
 from governance.indicators import SMALL_SAMPLE
-from governance.labels import NA, fmt_num, fmt_rate
+from governance.labels import NA, fmt_count, fmt_num, fmt_rate
 from governance.periods import month_end
 
 ui.frame_guard()
@@ -58,7 +58,7 @@ for col, code in zip((c2, c3, c4), ("T2", "T3", "T4")):
                        counts=(followups(T[code]) if code != "T4" else
                                f"满意度等级权重未设置，不计算满意率（{fmt_num(T[code].denominator)} 件有效回访）"
                                if T[code].value is None and T[code].denominator else
-                               f"加权满意 {fmt_num(T[code].numerator, 1)} / {fmt_num(T[code].denominator)} 件有效回访"),
+                               f"加权满意 {fmt_count(T[code].numerator)} / {fmt_num(T[code].denominator)} 件有效回访"),
                        sample=T[code].denominator)
 with c5:
     ui.metric_card("T9 综合得分", T["T9"], Tp["T9"], "score", help=ui.indicator_help("T9"),
@@ -132,6 +132,10 @@ else:
 st.subheader("各社区排名")
 if tix.empty:
     ui.empty_state("所选范围内没有社区。")
+elif len(tix) == 1:
+    # a "名次 1" of one community would read as "ranked first"
+    ui.empty_state("所选范围只有 1 个社区：排名和漏斗图需要多个社区，请在左侧选择街道或更大的范围；"
+                   "也可在“社区对比”页把它与其他社区并排比较。")
 else:
     by = st.radio("排名依据", ["T9", "T2", "T3", "T4"], horizontal=True, key="rank_by",
                   format_func=lambda c: f"{c} {'综合得分' if c == 'T9' else tk.RATE_NAMES[c]}")

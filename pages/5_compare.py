@@ -1,9 +1,11 @@
-"""社区对比: 2 to 8 communities from anywhere side by side, ranked among all communities and among
-their peers, the same charts on the same axes, their practices, 培训模式 for the projector, and the
-files a class takes home (CSV, Excel, PDF).
+"""社区对比: 2 to 8 communities from anywhere side by side (one card per community on a phone),
+ranked among all communities and among their peers, the same charts on the same axes, their
+practices, 培训模式 as slides for the projector, and the files a class takes home (CSV, Excel, PDF,
+PowerPoint).
 
-URL: communities=名称,名称,街道/名称 (the selection), present=1 (培训模式), k=N (peer group size);
-the period comes from the shared filters (from, to)."""
+URL: communities=名称,名称,街道/名称 (the selection), present=1 (培训模式), k=N (peer group size),
+slide=N (the slide shown in 培训模式, from 1); the period comes from the shared filters (from, to).
+培训模式 shows governance.slides' slides, one at a time, sized for a 1920×1080 projector."""
 
 import datetime as dt
 from urllib.parse import urlencode
@@ -12,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from governance import compare as cmp
-from governance import db, metrics, reports, runtime, ui
+from governance import db, metrics, reports, runtime, slides, ui
 from governance.labels import LEVELS, SOURCE_LABELS, TABLE_LABELS, TYPE_LABELS, fmt_num, md_escape
 
 ui.frame_guard()
@@ -53,27 +55,39 @@ def add_peers(cid: int, peer_ids: list[int]) -> None:
 
 present = state["cmp_present"]
 # static CSS only (no data): a value and its ranks on separate lines of one cell
-st.markdown("<style>[data-testid='stTable'] td p {white-space: pre-line;}</style>", unsafe_allow_html=True)
+# static CSS only (no data): a value and its ranks on separate lines of one cell; below 640 px one
+# card per community instead of the wide table
+st.markdown("<style>[data-testid='stTable'] td p {white-space: pre-line;}"
+            "@media (max-width: 640px) {.st-key-cmp_table {display: none;}}"
+            "@media (min-width: 641px) {.st-key-cmp_cards {display: none;}}</style>", unsafe_allow_html=True)
 if present:
-    # static CSS only (no data): hide the sidebar and page chrome, larger type for a projector
+    # static CSS only (no data): hide the sidebar and page chrome; a slide's type sized for a
+    # 1920×1080 projector (body ≥ 28 px, big numbers 44 px)
     st.markdown("""<style>
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stExpandSidebarButton"],
 [data-testid="stHeader"], [data-testid="stToolbar"] {display: none !important;}
-[data-testid="stMainBlockContainer"] {padding-top: 1rem; padding-left: 2rem; padding-right: 2rem; max-width: 100%;}
-[data-testid="stMain"] p, [data-testid="stMain"] li, [data-testid="stCaptionContainer"] {font-size: 1.25rem;}
-[data-testid="stTable"] td, [data-testid="stTable"] th {font-size: 1.15rem; padding: 0.15rem 0.5rem; line-height: 1.35;}
+[data-testid="stMainBlockContainer"] {padding: 0.5rem 2rem 0 2rem; max-width: 100%;}
 [data-testid="stMain"] [data-testid="stAlert"] {display: none;}
+.st-key-slide p, .st-key-slide li {font-size: 28px; line-height: 1.25; margin-bottom: 0;}
+.st-key-slide h2 {font-size: 44px; padding: 0;}
+.st-key-slide_grid strong, .st-key-slide_grid_figures strong {font-size: 40px; line-height: 1.15;}
+.st-key-slide_items strong {font-size: 34px;}
+.st-key-slide_items, .st-key-slide_grid_figures {margin-bottom: 1.5rem;}
+.st-key-slide_nav p, .st-key-slide_nav button {font-size: 22px;}
 </style>""", unsafe_allow_html=True)
 
-top, switch = st.columns([5, 1], vertical_alignment="bottom")
-with top:
-    st.title("社区对比")
-with switch:
-    st.toggle("培训模式", key="cmp_present", help="隐藏侧栏和操作控件、放大字号，用于投影；链接中加 present=1 可直接进入。")
-
+PRESENT_HELP = ("按幻灯片放映（每个指标族一页、每个社区的经验做法一页），用于投影；左右方向键翻页；"
+                "链接中加 present=1 可直接进入，slide=N 打开第 N 页。")
 if present:
-    st.caption(f"期间：{sel.period.label()}（截至 {sel.period.end:%Y-%m-%d}）")
+    nav = st.container(key="slide_nav", horizontal=True, vertical_alignment="center", gap="medium")
+    with nav:
+        st.toggle("培训模式", key="cmp_present", help=PRESENT_HELP)
 else:
+    top, switch = st.columns([5, 1], vertical_alignment="bottom")
+    with top:
+        st.title("社区对比")
+    with switch:
+        st.toggle("培训模式", key="cmp_present", help=PRESENT_HELP)
     st.caption(f"期间：{sel.period.label()}（截至 {sel.period.end:%Y-%m-%d}，取自左侧期间筛选）　|　"
                "对比的社区可来自任何街道，不受左侧地区筛选限制。")
     for notice in state.get("_cmp_notices", ()):
@@ -84,6 +98,9 @@ else:
                    placeholder="输入社区名称搜索")
     c2.number_input("相似社区个数 k", min_value=1, max_value=cmp.MAX_K, step=1, key="cmp_k",
                     help="每个社区的相似社区组 = 它自己 + 同类型（城市/农村）中规模最接近的 k 个社区。")
+    if state["cmp_ids"]:
+        # on a phone the selector shows only the first chips: the whole choice in words
+        c1.caption(f"已选 {len(state['cmp_ids'])} 个：" + "、".join(md_escape(label_of[i]) for i in state["cmp_ids"]))
 
 chosen: list[int] = list(state["cmp_ids"])
 k = int(state["cmp_k"])
@@ -92,6 +109,8 @@ state["_cmp_chosen"], state["_cmp_k"] = chosen, k
 # keep the link in step: it reproduces the view
 wanted = {"communities": cmp.url_value(chosen, communities) or None, "present": "1" if present else None,
           "k": str(k) if k != cmp.DEFAULT_K else None}
+if not present:
+    wanted["slide"] = None
 for key, value in wanted.items():
     if value is None:
         if key in st.query_params:
@@ -126,6 +145,76 @@ demo_notice = ("演示数据：当前数据库含模拟数据（"
                + "）。六个报道社区的公开数字取自《人民日报》2023 年 8 月报道，其余均为模拟，不代表任何真实社区。"
                ) if (lineage["source"] == "simulated").any() else None
 
+
+# ------------------------------------------------------------------ 培训模式: slides
+if present:
+    deck = slides.deck(comp, names, chosen, practices)
+    raw_slide = st.query_params.get("slide")
+    if raw_slide != state.get("_cmp_slide_url"):
+        state["cmp_slide"], slide_notice = slides.slide_number(raw_slide, len(deck))
+        state["_cmp_slide_url"] = raw_slide
+        state["_cmp_slide_notice"] = slide_notice
+    n = min(max(int(state.get("cmp_slide", 1)), 1), len(deck))
+
+    def turn(step: int) -> None:
+        state["cmp_slide"] = min(max(n + step, 1), len(deck))
+
+    with nav:
+        st.button("上一页", key="slide_prev", icon=":material/chevron_left:", on_click=turn, args=(-1,),
+                  disabled=n <= 1, shortcut="Left", help="左方向键")
+        st.markdown(f"第 {n} / {len(deck)} 页")
+        st.button("下一页", key="slide_next", icon=":material/chevron_right:", icon_position="right",
+                  on_click=turn, args=(1,), disabled=n >= len(deck), shortcut="Right", help="右方向键")
+
+        @st.cache_data(show_spinner=False, max_entries=8)
+        def pptx_file(key, _deck, meta):
+            return slides.pptx_bytes(_deck, meta)
+
+        pptx_key = (db.data_version(runtime.connection()), runtime.scope_key(), tuple(chosen), k, sel.period.label())
+        pptx_meta = {"period": f"期间：{sel.period.label()}（截至 {sel.period.end:%Y-%m-%d}）",
+                     "demo": "演示数据：除六个报道社区的公开数字外均为模拟，不代表真实社区。" if demo_notice else None}
+        st.download_button("下载 PowerPoint", pptx_file(pptx_key, deck, pptx_meta), key="slide_pptx",
+                           file_name="社区对比_" + "_".join(names[c].replace("/", "-") for c in chosen)[:60] + ".pptx",
+                           mime="application/vnd.openxmlformats-officedocument.presentationml.presentation",
+                           icon=":material/slideshow:")
+    slide = deck[n - 1]
+    with st.container(key="slide", gap="small"):
+        st.markdown("## " + md_escape(slide.title))
+        if state.get("_cmp_slide_notice"):
+            st.markdown(":orange[" + state["_cmp_slide_notice"] + "]")
+        if slide.kind == "family":
+            st.markdown(":gray[" + slide.subtitle + "]")
+            left, right = st.columns([7, 3], gap="medium")
+            with left, st.container(key="slide_grid", gap="small"):
+                widths = [1.25] + [1] * len(slide.headers)
+                for col, text in zip(st.columns(widths, vertical_alignment="bottom"), ["社区", *slide.headers]):
+                    col.markdown(":gray[" + text + "]")
+                for name, cells in slide.rows:
+                    cols = st.columns(widths, vertical_alignment="center")
+                    cols[0].markdown(md_escape(name))
+                    for col, c in zip(cols[1:], cells):
+                        big = f"**{c.big}**"
+                        col.markdown((f":green-background[{big}]" if c.best else big) + "  \n" + f":gray[{c.small}]")
+            with right:
+                st.plotly_chart(slides.bar_figure(slide, height=min(760, 120 + 90 * len(slide.rows))),
+                                config={"displayModeBar": False, "staticPlot": True}, key="slide_chart")
+        else:
+            with st.container(key="slide_items", gap="medium"):
+                if not slide.items:
+                    st.markdown("暂未登记经验做法。")
+                for date, title, text, source in slide.items:
+                    st.markdown(f"**{date}　{md_escape(title)}**  \n{md_escape(text)}  \n:gray[来源：{md_escape(source)}]")
+            if slide.figures:
+                st.markdown(":gray[" + f"{md_escape(slide.community)}的各指标族主要数字（数字下为名次：全部社区 · 组内）" + "]")
+                with st.container(key="slide_grid_figures", gap="small"):
+                    for col, (name, c) in zip(st.columns(len(slide.figures)), slide.figures):
+                        col.markdown(f":gray[{name}]  \n**{c.big}**  \n:gray[{c.small}]")
+        st.markdown(":gray[" + pptx_meta["period"] + ("　" + pptx_meta["demo"] if pptx_meta["demo"] else "") + "]")
+    if st.query_params.get("slide") != str(n):
+        st.query_params["slide"] = str(n)
+    state["_cmp_slide_url"] = str(n)
+    st.stop()
+
 # ------------------------------------------------------------------ the side-by-side table
 table, best = cmp.side_by_side(comp, names, chosen, practices, compact=present)
 if present and demo_notice:
@@ -134,7 +223,19 @@ styles = best.set_index(table["指标"]).drop(columns="指标").map(
     lambda b: "background-color: #D5F5E3; font-weight: 600" if b else "")
 # st.table renders cells as Markdown: data text is escaped to show as typed
 shown = table.map(md_escape).set_index("指标").rename(columns=md_escape)
-st.table(shown.style.apply(lambda _: styles.set_axis(shown.index).set_axis(shown.columns, axis=1), axis=None))
+with st.container(key="cmp_table"):
+    st.table(shown.style.apply(lambda _: styles.set_axis(shown.index).set_axis(shown.columns, axis=1), axis=None))
+# on a phone the side-by-side table is replaced (static CSS below) by one card per community
+with st.container(key="cmp_cards"):
+    for cid in chosen:
+        name = names[cid]
+        with st.container(border=True):
+            st.markdown(f"**{md_escape(name)}**")
+            ranks = table[cmp.rank_column(name)]
+            # escaped first, then Markdown hard line breaks: the value, then each rank on its own line
+            card = pd.DataFrame({"值与名次": ["  \n".join(md_escape(x) for x in [v, *r.split("\n")] if x)
+                                          for v, r in zip(table[name], ranks)]})
+            st.table(card.set_axis(table["指标"].map(md_escape)))
 table_note = (f"★ 与绿色底色：所选社区中该指标的最佳值（诉求量不分好坏，不标注）。名次“3/33”为在全部 {len(values)} 个社区"
               f"（或相似社区组）中的名次，并列同名次；“优于 94%”为严格优于的其他有数据社区所占比例。无数据的社区排在最后。"
               f"比率后括号内为分子/分母；有效回访少于 30 件的比率不稳定。相似社区组 = 本社区 + 同类型中规模最接近的 {k} 个社区。"

@@ -6,14 +6,14 @@ import streamlit as st
 from governance import access, runtime, ui
 from governance.demo import ARTICLE, PUBLISHED_FACTS
 from governance.indicators import BULLETIN_RULES, FAMILIES, by_family
-from governance.labels import SOURCE_LABELS, TABLE_LABELS, md_escape
+from governance.labels import SOURCE_LABELS, TABLE_LABELS, md_escape, setting_label
 
 ui.frame_guard()
 st.title("指标说明")
 _actor = runtime.actor()
 st.info(f"您的查看范围：{md_escape(_actor.scope.label())}（{access.ROLES.get(_actor.role, _actor.role)}）。"
         "各页面的数字、排名、相似社区和下载都只计算这一范围内的社区。", icon=":material/visibility:")
-st.caption("每个指标只有这一处定义；各页面的卡片、图表和测试都读取同一份定义（governance/indicators.py）。")
+st.caption("每个指标只有这一处定义；各页面的卡片、图表和下载文件都使用同一份定义。")
 
 for letter, family in FAMILIES.items():
     st.header(f"{letter} · {family}")
@@ -25,7 +25,7 @@ for letter, family in FAMILIES.items():
             cols[0].markdown(f"**分子**：{ind.numerator}")
             cols[1].markdown(f"**分母**：{ind.denominator}")
             cols[2].markdown(f"**单位**：{ind.unit}")
-            st.markdown(f"**定义来源**：{ind.source}")
+            st.markdown(f"**依据**：{ind.source}")
             if ind.caveats:
                 st.markdown(f"**注意**：{ind.caveats}")
             if ind.parts:
@@ -44,7 +44,7 @@ if sel is not None:
         st.info("数据库中没有指标设置（综合得分权重、满意度等级权重、社会组织目标值）。")
     else:
         st.caption(f"截至 {sel.period.end:%Y-%m-%d}（所选期间末日）生效的值；权重和目标都是带生效日期的设置，不是常数。")
-        shown = settings.assign(source=settings["source"].map({"default": "默认值", "configured": "本库设置"}))
+        shown = settings.assign(key=settings["key"].map(setting_label), source=settings["source"].map({"default": "默认值", "configured": "本库设置"}))
         st.dataframe(shown, hide_index=True, width="stretch",
                      column_config={"key": "设置项", "value": "取值", "effective_from": "生效日期", "note": "说明",
                                     "source": "来源"})

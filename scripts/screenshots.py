@@ -25,6 +25,16 @@ SHOTS = [
     ("data", "data"),
     ("glossary", "glossary"),
 ]
+SIX = "compare?communities=江欣苑社区,西山社区,裕园社区,康城社区,文昌花园社区,黄门街社区&present=1"
+# (path, file name, viewport, phone): the first screen as a phone (touch) or a projector shows it
+SCREENS = [
+    ("overview", "phone-overview", (390, 844), True),
+    ("compare?communities=江欣苑社区,西山社区,裕园社区", "phone-compare", (390, 844), True),
+    ("tickets?community=裕园社区", "phone-tickets", (390, 844), True),
+    (SIX + "&slide=1", "projector-slide-1", (1920, 1080), False),
+    (SIX + "&slide=3", "projector-slide-3", (1920, 1080), False),
+    (SIX + "&slide=5", "projector-slide-5", (1920, 1080), False),
+]
 
 
 def main() -> int:
@@ -52,6 +62,16 @@ def main() -> int:
                 page.set_viewport_size({"width": 1440, "height": min(int(height) + 40, 9000)})
                 page.wait_for_timeout(800)
                 page.screenshot(path=str(out / f"{name}.png"), full_page=True)
+                print(f"{name}: {out / f'{name}.png'}")
+                page.context.close()
+            for path, name, size, phone in SCREENS:
+                if args.only and name not in args.only:
+                    continue
+                extra = dict(is_mobile=True, has_touch=True) if phone else {}
+                page = open_page(browser, f"{base}/{path}", viewport=size, **extra)
+                page.wait_for_function("() => [...document.querySelectorAll('[data-testid=stPlotlyChart]')]"
+                                       ".every(c => c.querySelector('.main-svg'))", timeout=60_000)
+                page.screenshot(path=str(out / f"{name}.png"))
                 print(f"{name}: {out / f'{name}.png'}")
                 page.context.close()
 

@@ -19,7 +19,7 @@ def test_training_link_presentation_mode_and_files(open_url):
     page = open_url(LINK)
     assert page.get_by_text("Page not found").count() == 0
     assert page.locator("[data-testid='stException']").count() == 0
-    table = page.locator("[data-testid='stTable']")
+    table = page.locator(".st-key-cmp_table [data-testid='stTable']")   # the cards are for phones
     text = table.inner_text()
     for name in NAMES:
         assert name in text
@@ -27,17 +27,17 @@ def test_training_link_presentation_mode_and_files(open_url):
     assert "100.0%（88/88 栋）" in text and "★ 43" in text
     assert page.locator("[data-testid='stSidebar']").is_visible()
 
-    # 培训模式: sidebar and controls hidden, link says present=1, the table still holds the three
+    # 培训模式: sidebar and controls hidden, link says present=1, the first slide holds the three
     page.get_by_text("培训模式", exact=True).click()
     page.wait_for_function("() => location.search.includes('present=1')")
     page.wait_for_selector("[data-testid='stSidebar']", state="hidden")
     wait_for_app(page)
     assert page.get_by_role("button", name="准备 PDF 报告").count() == 0
     assert page.locator("[data-testid='stMultiSelect']").count() == 0
-    present_text = page.locator("[data-testid='stTable']").inner_text()
-    assert all(n in present_text for n in NAMES) and "100.0%（88/88）｜全部 1/33" in present_text
-    cell = page.locator("[data-testid='stTable'] td").first
-    assert float(cell.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")) >= 18
+    present_text = page.locator(".st-key-slide").inner_text()
+    assert all(n in present_text for n in NAMES) and "★ 100.0%" in present_text and "1/33 · 组内 1/6" in present_text
+    cell = page.locator(".st-key-slide_grid strong").first
+    assert float(cell.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")) >= 28
     page.get_by_text("培训模式", exact=True).click()
     page.wait_for_selector("[data-testid='stSidebar']", state="visible")
     page.wait_for_function("() => !location.search.includes('present=1')")

@@ -63,23 +63,39 @@ def test_adding_peers_updates_the_link(three):
     assert len(table(three).columns) == 8 * 2
 
 
-def test_presentation_mode_hides_controls_and_keeps_the_selection(three):
+def slide_texts(at):
+    return "\n".join(m.value for m in at.markdown)
+
+
+def test_presentation_mode_shows_slides_and_keeps_the_selection(three):
     three.toggle(key="cmp_present").set_value(True).run()
     assert not three.exception
-    assert dict(three.query_params)["present"] == "1"
-    assert len(three.multiselect) == 0 and len(three.button) == 0 and len(three.get("download_button")) == 0
-    t = table(three)
-    assert list(t.columns) == ["江欣苑社区", "西山社区", "裕园社区"]
-    assert t.loc["C2 楼栋党小组覆盖率", "江欣苑社区"] == "★ 100.0%（88/88）｜全部 1/33 · 相似组 1/6"
+    assert dict(three.query_params)["present"] == "1" and dict(three.query_params)["slide"] == "1"
+    assert len(three.multiselect) == 0 and len(three.table) == 0
+    assert [d.label for d in three.get("download_button")] == ["下载 PowerPoint"]
+    text = slide_texts(three)
+    # slide 1 is 组织覆盖: 江欣苑's C2 100% (the best, 1st of 33 and of its group of 6), big with ranks beneath
+    assert "## 组织覆盖" in text and "第 1 / 6 页" in text   # 3 families + 3 communities' practices
+    assert ":green-background[**★ 100.0%**]  \n:gray[1/33 · 组内 1/6]" in text
+    chart = json.loads(three.get("plotly_chart")[0].proto.spec)
+    assert chart["data"][0]["type"] == "bar" and chart["data"][0]["y"] == ["江欣苑社区", "西山社区", "裕园社区"]
+    assert chart["layout"]["yaxis"]["tickfont"]["size"] >= 18
+    three.button(key="slide_next").click().run()
+    assert dict(three.query_params)["slide"] == "2" and "## 社区社会组织" in slide_texts(three)
+    assert "**★ 43**" in slide_texts(three)
     three.toggle(key="cmp_present").set_value(False).run()
-    assert three.multiselect(key="cmp_ids").value == [1, 30, 7] and "present" not in dict(three.query_params)
+    assert three.multiselect(key="cmp_ids").value == [1, 30, 7]
+    assert "present" not in dict(three.query_params) and "slide" not in dict(three.query_params)
 
 
 def test_present_link_opens_in_training_mode(app):
-    at = app(PAGE, communities=LINK, present="1")
+    at = app(PAGE, communities=LINK, present="1", slide="5")
     assert not at.exception and at.toggle(key="cmp_present").value
     assert len(at.multiselect) == 0
     assert any("display: none" in m.value for m in at.markdown)
+    assert "## 西山社区 · 经验做法" in slide_texts(at) and "爱心联盟" in slide_texts(at)
+    at = app(PAGE, communities=LINK, present="1", slide="99")
+    assert "第 1 / 6 页" in slide_texts(at) and "slide 应为 1 至 6" in slide_texts(at)
 
 
 def test_files_are_prepared_on_request(three):

@@ -135,7 +135,7 @@ def test_fixture_selection_totals_match_hand_arithmetic(fixture_app):
     assert m["S4 净增（期间）"] == "0"
     assert m["S4 同比"] == "14.3%"
     assert m["S6 每百居民志愿者"] == "7.50"
-    assert m["S6 服务时长（小时）"] == "120.00"
+    assert m["S6 服务时长（小时）"] == "120"   # hours as a whole count, no ".00"
     assert "3 个社区未达标，共差 23 家" in captions(at)
 
 

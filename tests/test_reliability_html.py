@@ -1,7 +1,7 @@
 """Meta-test: no page or governance module hands data to the browser as HTML.
 
 `unsafe_allow_html=True`, `st.html` and `components.html` are allowed only for static CSS blocks
-listed here explicitly (file, exact literal). None is needed today, so the list is empty.
+listed here explicitly (file, exact literal).
 """
 
 from __future__ import annotations
@@ -13,9 +13,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # (file relative to the repository, the exact string literal passed) — static <style> blocks only.
 ALLOWED: set[tuple[str, str]] = {
-    # 社区对比: cells keep line breaks; 培训模式 hides the sidebar and enlarges type (no data in either)
-    ("pages/5_compare.py", "<style>[data-testid='stTable'] td p {white-space: pre-line;}</style>"),
-    ("pages/5_compare.py", '<style>\n[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stExpandSidebarButton"],\n[data-testid="stHeader"], [data-testid="stToolbar"] {display: none !important;}\n[data-testid="stMainBlockContainer"] {padding-top: 1rem; padding-left: 2rem; padding-right: 2rem; max-width: 100%;}\n[data-testid="stMain"] p, [data-testid="stMain"] li, [data-testid="stCaptionContainer"] {font-size: 1.25rem;}\n[data-testid="stTable"] td, [data-testid="stTable"] th {font-size: 1.15rem; padding: 0.15rem 0.5rem; line-height: 1.35;}\n[data-testid="stMain"] [data-testid="stAlert"] {display: none;}\n</style>'),
+    # 社区对比: cells keep line breaks, one card per community below 640 px; 培训模式 hides the sidebar and
+    # sizes a slide's type; app.py hides Plotly's mode bar on touch screens (no data in any)
+    ('app.py', '<style>@media (pointer: coarse), (max-width: 640px) {.modebar-container {display: none !important;}}</style>'),
+    ('pages/5_compare.py', "<style>[data-testid='stTable'] td p {white-space: pre-line;}@media (max-width: 640px) {.st-key-cmp_table {display: none;}}@media (min-width: 641px) {.st-key-cmp_cards {display: none;}}</style>"),
+    ('pages/5_compare.py', '<style>\n[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stExpandSidebarButton"],\n[data-testid="stHeader"], [data-testid="stToolbar"] {display: none !important;}\n[data-testid="stMainBlockContainer"] {padding: 0.5rem 2rem 0 2rem; max-width: 100%;}\n[data-testid="stMain"] [data-testid="stAlert"] {display: none;}\n.st-key-slide p, .st-key-slide li {font-size: 28px; line-height: 1.25; margin-bottom: 0;}\n.st-key-slide h2 {font-size: 44px; padding: 0;}\n.st-key-slide_grid strong, .st-key-slide_grid_figures strong {font-size: 40px; line-height: 1.15;}\n.st-key-slide_items strong {font-size: 34px;}\n.st-key-slide_items, .st-key-slide_grid_figures {margin-bottom: 1.5rem;}\n.st-key-slide_nav p, .st-key-slide_nav button {font-size: 22px;}\n</style>'),
 }
 
 HTML_CALLS = {"html"}  # st.html(...), components.html(...), components.v1.html(...)
