@@ -13,7 +13,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.browser import launch_browser, open_page, running_server  # noqa: E402
+from tests.browser import launch_browser, open_page, running_server, sign_in, signin_server  # noqa: E402
 
 SHOTS = [
     ("overview", "overview"),
@@ -24,6 +24,7 @@ SHOTS = [
     ("bulletin?street=江堤街道&month=2023-08", "bulletin"),
     ("data", "data"),
     ("glossary", "glossary"),
+    ("users", "users"),
 ]
 SIX = "compare?communities=江欣苑社区,西山社区,裕园社区,康城社区,文昌花园社区,黄门街社区&present=1"
 # (path, file name, viewport, phone): the first screen as a phone (touch) or a projector shows it
@@ -75,11 +76,37 @@ def main() -> int:
                 print(f"{name}: {out / f'{name}.png'}")
                 page.context.close()
 
+    def shoot_signin() -> None:
+        """登录模式: the sign-in screen, and a viewer of one street signed in."""
+        import tempfile
+
+        from governance import access, db
+        from governance.demo import build_demo_database
+
+        folder = Path(tempfile.mkdtemp(prefix="gov-shots-"))
+        path = folder / "demo.duckdb"
+        build_demo_database(path)
+        con = db.connect(path)
+        access.add_user(con, access.cli_actor(con), "wang@example.gov.cn", "viewer", "江堤街道", name="王查看")
+        con.close()
+        with signin_server(path, folder) as (base, provider), launch_browser() as browser:
+            if not args.only or "signin" in args.only:
+                page = open_page(browser, f"{base}/overview", viewport=(1440, 600))
+                page.screenshot(path=str(out / "signin.png"))
+                print(f"signin: {out / 'signin.png'}")
+                page.context.close()
+            if not args.only or "signed-in" in args.only:
+                page = sign_in(browser, base, provider, "wang@example.gov.cn", viewport=(1440, 1000))
+                page.screenshot(path=str(out / "signed-in.png"))
+                print(f"signed-in: {out / 'signed-in.png'}")
+                page.context.close()
+
     if args.url:
         shoot(args.url.rstrip("/"))
     else:
         with running_server() as base:
             shoot(base)
+        shoot_signin()
     return 0
 
 

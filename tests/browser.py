@@ -125,3 +125,58 @@ def download(page, button_name: str) -> tuple[str, bytes]:
     with page.expect_download() as info:
         button.click()
     return info.value.suggested_filename, open(info.value.path(), "rb").read()
+
+
+@contextlib.contextmanager
+def oidc_provider(timeout: float = 60):
+    """A real OpenID Connect provider for tests (oidc-provider-mock) on a free loopback port; yields its URL."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "oidc_provider_mock", "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + timeout
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/.well-known/openid-configuration", timeout=2):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.time() > deadline:
+                    raise RuntimeError("oidc-provider-mock did not start")
+                time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+@contextlib.contextmanager
+def signin_server(db_path: Path, folder: Path):
+    """A `streamlit run` in 登录模式 against a real OpenID Connect provider; yields (base URL, provider URL)."""
+    port = free_port()
+    with oidc_provider() as provider:
+        secrets = folder / "secrets.toml"
+        secrets.write_text(f"""[auth]
+redirect_uri = "http://127.0.0.1:{port}/oauth2callback"
+cookie_secret = "test-only-cookie-secret-6f1c2a9b"
+client_id = "governance-dashboard"
+client_secret = "test-only-client-secret"
+server_metadata_url = "{provider}/.well-known/openid-configuration"
+""", encoding="utf-8")
+        with running_server(db_path, port=port, args=("--secrets.files", str(secrets))) as base:
+            yield base, provider
+
+
+def sign_in(browser, base: str, provider: str, email: str, path: str = "", viewport=(1400, 900)):
+    """A fresh browser context signed in as `email` through the provider's form."""
+    context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]}, locale="zh-CN")
+    page = context.new_page()
+    page.goto(f"{base}/{path}")
+    wait_for_app(page)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(f"{provider}/**", timeout=60_000)
+    page.fill("input[name=sub]", email)
+    page.get_by_role("button", name="Authorize").click()
+    page.wait_for_url(f"{base}/**", timeout=60_000)
+    wait_for_app(page)
+    return page

@@ -6,19 +6,14 @@ Registered users (demo data): a viewer and an editor of 江堤街道, an admin o
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import shutil
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from governance import access, db
-from tests.browser import free_port, running_server, wait_for_app
+from tests.browser import running_server, sign_in, signin_server, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -26,28 +21,6 @@ VIEWER, EDITOR, ADMIN, STRANGER = "viewer@example.org", "editor@example.org", "a
 OURS = ["江欣苑社区", "江堤甲社区"]           # 湖北省/武汉市/汉阳区/江堤街道
 THEIRS = ["裕园社区", "中大槐树街道"]          # 山东省/济南市/槐荫区/中大槐树街道
 PAGES = ["overview", "coverage", "organizations", "tickets", "compare", "data", "glossary", "users"]
-
-
-@contextlib.contextmanager
-def oidc_provider():
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "oidc_provider_mock", "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/.well-known/openid-configuration", timeout=2):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.time() > deadline:
-                    raise RuntimeError("oidc-provider-mock did not start")
-                time.sleep(0.2)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 @pytest.fixture(scope="module")
@@ -60,35 +33,14 @@ def signin_server(demo_db_master, tmp_path_factory):
     for email, role, scope in [(VIEWER, "viewer", "江堤街道"), (EDITOR, "editor", "江堤街道"), (ADMIN, "admin", "全部")]:
         access.add_user(con, admin, email, role, scope, name={"viewer": "王查看", "editor": "李编辑", "admin": "张管理"}[role])
     con.close()
-    port = free_port()
-    with oidc_provider() as provider:
-        secrets = folder / "secrets.toml"
-        secrets.write_text(f"""[auth]
-redirect_uri = "http://127.0.0.1:{port}/oauth2callback"
-cookie_secret = "test-only-cookie-secret-6f1c2a9b"
-client_id = "governance-dashboard"
-client_secret = "test-only-client-secret"
-server_metadata_url = "{provider}/.well-known/openid-configuration"
-""", encoding="utf-8")
-        with running_server(path, port=port, args=("--secrets.files", str(secrets))) as base:
-            yield base, path, provider
+    with signin_server(path, folder) as (base, provider):
+        yield base, path, provider
 
 
 def new_page(browser, url: str):
     context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
     page = context.new_page()
     page.goto(url)
-    wait_for_app(page)
-    return page
-
-
-def sign_in(browser, base: str, provider: str, email: str, path: str = ""):
-    page = new_page(browser, f"{base}/{path}")
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(f"{provider}/**", timeout=60_000)
-    page.fill("input[name=sub]", email)
-    page.get_by_role("button", name="Authorize").click()
-    page.wait_for_url(f"{base}/**", timeout=60_000)
     wait_for_app(page)
     return page
 
