@@ -97,7 +97,7 @@ def adopt_form(candidates: list[dict], region: dict, first: dt.date, end: dt.dat
     chosen = box.multiselect("涉及社区（默认：本期出现该类诉求的社区）", options, default=default,
                              format_func=lambda o: f"{o[1]}（{o[0]}）", key=f"{key}_adopt_communities_{i}")
     d1, d2 = box.columns(2)
-    started = d1.date_input("开始日期", value=end + dt.timedelta(days=1), key=f"{key}_adopt_start")
+    started = d1.date_input("开始日期", value=end + dt.timedelta(days=1), key=f"{key}_adopt_start_{end:%Y%m%d}")   # a new period: a new default
     target = d2.date_input("目标日期（可空）", value=None, key=f"{key}_adopt_target")
     notes = box.text_area("备注（可空）", max_chars=problems.MAX_NOTES, key=f"{key}_adopt_notes", height=68)
     box.caption(f"类别：{md_escape(c['label'])}。采纳后为每个涉及社区登记一项带相关类别的经验做法（一个导入批次，"

@@ -104,10 +104,10 @@ def charts_png(figs_json: list[str], width: int = 1100, height: int = 560) -> li
     if Path(CHROMIUM).exists():
         os.environ.setdefault("BROWSER_PATH", CHROMIUM)
 
-    async def draw():
+    async def draw(figs: list[str]):
         out = []
         async with kaleido.Kaleido(n=1) as k:
-            for fig_json in figs_json:
+            for fig_json in figs:
                 try:
                     out.append(await k.calc_fig(pio.from_json(fig_json),
                                                 opts=dict(format="png", width=width, height=height, scale=2)))
@@ -117,10 +117,18 @@ def charts_png(figs_json: list[str], width: int = 1100, height: int = 560) -> li
 
     if not figs_json:
         return []
-    try:
-        return asyncio.run(draw())
-    except Exception:  # noqa: BLE001 - no browser: the files say so where each chart would be
-        return [None] * len(figs_json)
+    out: list[bytes | None] = [None] * len(figs_json)
+    for _ in range(2):  # a busy machine can make the browser's start or a drawing time out: try once more
+        todo = [i for i, png in enumerate(out) if png is None]
+        if not todo:
+            break
+        try:
+            drawn = asyncio.run(draw([figs_json[i] for i in todo]))
+        except Exception:  # noqa: BLE001 - no browser: the files say so where each chart would be
+            continue
+        for i, png in zip(todo, drawn):
+            out[i] = png
+    return out
 
 
 def new_pdf(orientation: str = "L", footer=lambda page: f"社区治理指标看板 · 社区对比报告 · 第 {page}/{{nb}} 页",

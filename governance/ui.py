@@ -79,12 +79,17 @@ def format_delta(now: Value, before: Value | None, kind: str) -> str | None:
         return None
     d = now.value - before.value
     if kind == "rate":
-        return f"{d * 100:+.1f} 个百分点"
-    if kind == "count":
-        return f"{d:+,.0f}"
-    if kind == "score":
-        return f"{d:+.1f} 分"
-    return f"{d:+.2f}"
+        text = f"{d * 100:+.1f} 个百分点"
+    elif kind == "count":
+        text = f"{d:+,.0f}"
+    elif kind == "score":
+        text = f"{d:+.1f} 分"
+    else:
+        text = f"{d:+.2f}"
+    return text if any(ch in text for ch in "123456789") else FLAT   # "+0.0" is no change: 持平
+
+
+FLAT = "持平"
 
 
 def metric_card(label: str, now: Value, before: Value | None = None, kind: str = "rate",
@@ -95,7 +100,7 @@ def metric_card(label: str, now: Value, before: Value | None = None, kind: str =
     `neutral` greys the change where neither direction is good in itself (e.g. ticket volume).
     """
     delta = format_delta(now, before, kind)
-    flat = delta is not None and not any(ch in delta for ch in "123456789")
+    flat = delta == FLAT
     st.metric(label, format_value(now, kind), None if flat else delta, help=help,
               delta_color="off" if neutral else "normal")
     bits = ["与上一期间持平"] if flat else []

@@ -176,7 +176,7 @@ upload_key = f"data_upload_{st.session_state.get('data_upload_n', 0)}"
 what = "整个工作簿（.xlsx" if book else f"“{spec.label}”表的文件（.xlsx 或 .csv"
 upload = None if not may_import else st.file_uploader(f"上传{what}，不超过 {st.get_option('server.maxUploadSize')} MB）",
                           type=["xlsx"] if book else ["xlsx", "csv"], key=upload_key)
-st.caption(f"上传框的英文由浏览器组件显示：Browse files＝选择文件，Drag and drop＝拖放，“File must be … or smaller”＝文件超过 "
+st.caption(f"单个文件最大 {st.get_option('server.maxUploadSize')} MB。上传框的英文由浏览器组件显示：Browse files＝选择文件，Drag and drop＝拖放，“File must be … or smaller”＝文件超过 "
            f"{st.get_option('server.maxUploadSize')} MB 未上传（请拆成几个文件，命令行导入不受此限制）。")
 update = may_import and st.checkbox("数据库中已有的记录按文件内容更新（例如同一诉求编号的诉求）", key="data_update",
                      help="不勾选时，文件中与已有记录重复的行会被列为问题，整个文件不导入。")

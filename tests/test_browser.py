@@ -78,6 +78,14 @@ def test_filters_survive_moving_between_pages(open_url):
     assert query(page)["community"] == "西山社区"
 
 
+def _view_text(page) -> str:
+    """The page's text once every chart has drawn (a chart still drawing has no tick labels yet)."""
+    page.wait_for_function("() => [...document.querySelectorAll('[data-testid=stPlotlyChart]')]"
+                           ".every(c => c.querySelector('.main-svg .xtick, .main-svg .slice, .main-svg text'))",
+                           timeout=60_000)
+    return page.locator("[data-testid='stMain']").inner_text()
+
+
 @pytest.mark.parametrize("url_path", [p[2] for p in PAGES if p[2] not in ("overview",)])
 def test_every_page_keeps_its_filters_in_the_url(open_url, url_path):
     page = open_url(f"{url_path}?community=西山社区")
@@ -85,11 +93,11 @@ def test_every_page_keeps_its_filters_in_the_url(open_url, url_path):
     page.wait_for_function("() => location.search.includes('to=2023-06')")
     q = query(page)
     assert q["community"] == "西山社区" and q["to"] == "2023-06"
-    before = page.locator("[data-testid='stMain']").inner_text()
+    before = _view_text(page)
     page.reload()
     wait_for_app(page)
     assert query(page)["to"] == "2023-06"
     assert page.get_by_role("combobox", name="截止月份", exact=True).input_value() == "2023-06"
     assert page.get_by_role("combobox", name="社区", exact=True).input_value() == "西山社区"
     assert page.locator("[data-testid='stException']").count() == 0
-    assert page.locator("[data-testid='stMain']").inner_text() == before     # the same view
+    assert _view_text(page) == before     # the same view

@@ -50,6 +50,7 @@ def test_street_view_ranks_communities_against_target(open_url):
     assert page.locator("[data-testid='stException']").count() == 0
     assert _metric(page, "S3 达标社区") == "3 / 4"
     ranking = page.locator("[data-testid='stPlotlyChart']").filter(has_text="达标线")
+    ranking.first.wait_for(timeout=60_000)   # drawn after the cards: wait for it before counting
     assert ranking.count() == 1
     text = ranking.inner_text()
     assert "硖石甲社区" in text and "西山社区" in text

@@ -49,7 +49,7 @@ def test_data_page_states_the_limit_in_chinese(app):
     assert not at.exception
     hint = " ".join(c.value for c in at.caption)
     assert f"单个文件最大 {limit} MB" in hint
-    assert "File must be … or smaller" in hint and "文件太大、没有上传" in hint
+    assert "File must be … or smaller" in hint and "未上传" in hint
 
 
 @pytest.mark.browser
