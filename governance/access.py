@@ -234,9 +234,9 @@ def add_user(con, actor: Actor, email: str, role: str, scope_text: str, name: st
     if name and len(name) > MAX_NAME_LEN:
         raise AccessError(f"姓名过长（超过 {MAX_NAME_LEN} 个字符）。")
     scope = parse_scope(scope_text, _communities(con))
-    cur = con.cursor()
-    try:
-        cur.execute("BEGIN TRANSACTION")
+    from governance.db import transaction   # db imports this module
+
+    with transaction(con) as cur:
         existed = cur.execute("SELECT count(*) FROM users WHERE email = ?", [email]).fetchone()[0] > 0
         cur.execute("""
             INSERT INTO users (email, name, role, scope_province, scope_city, scope_district, scope_street,
@@ -249,12 +249,6 @@ def add_user(con, actor: Actor, email: str, role: str, scope_text: str, name: st
         """, [email, name, role, *scope.values(), now(), actor.who])
         _audit(cur, actor.who, "user_update" if existed else "user_add", email,
                f"角色 {ROLES[role]}，范围 {scope.label()}" + (f"，姓名 {name}" if name else ""))
-        cur.execute("COMMIT")
-    except Exception:
-        cur.execute("ROLLBACK")
-        raise
-    finally:
-        cur.close()
     verb = "已更新" if existed else "已添加"
     return f"{verb}用户 {email}：{ROLES[role]}，范围 {scope.label()}。"
 
@@ -264,17 +258,13 @@ def remove_user(con, actor: Actor, email: str) -> str:
     email = normalise_email(email)
     if email == actor.email:
         raise AccessError("不能删除自己：请让另一位管理员操作。")
-    cur = con.cursor()
-    try:
-        cur.execute("BEGIN TRANSACTION")
+    from governance.db import transaction   # db imports this module
+
+    with transaction(con) as cur:
         if cur.execute("SELECT count(*) FROM users WHERE email = ?", [email]).fetchone()[0] == 0:
-            cur.execute("ROLLBACK")
             raise AccessError(f"用户 {email} 不存在。")
         cur.execute("DELETE FROM users WHERE email = ?", [email])
         _audit(cur, actor.who, "user_remove", email)
-        cur.execute("COMMIT")
-    finally:
-        cur.close()
     return f"已删除用户 {email}。"
 
 

@@ -7,6 +7,7 @@ connection refuses concurrent calls from several Streamlit sessions.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import threading
@@ -224,3 +225,22 @@ def data_version(con) -> str:
 
 def all_query_names() -> list[str]:
     return sorted(str(p.relative_to(QUERIES_DIR).with_suffix("")) for p in QUERIES_DIR.rglob("*.sql"))
+
+
+@contextlib.contextmanager
+def transaction(con, scope: Scope | None = None):
+    """A cursor in one transaction: committed when the block ends, rolled back (and re-raised) when
+    it raises; with `scope`, the cursor reads communities inside it (governance/access.py)."""
+    cur = con.cursor()
+    try:
+        if scope is not None:
+            set_scope(cur, scope)
+        cur.execute("BEGIN")
+        try:
+            yield cur
+            cur.execute("COMMIT")
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+    finally:
+        cur.close()

@@ -167,36 +167,27 @@ def close(con, actor: Actor, problem_id: int, closed_on: dt.date, outcome: str) 
     closed_on = _date(closed_on, "结束日期", True)
     if closed_on > dt.date.today():
         raise ProblemRefused(f"结束日期 {closed_on:%Y-%m-%d} 晚于今天。")
-    cur = con.cursor()
-    try:
-        cur.execute("BEGIN")
-        try:
-            row = cur.execute("""SELECT m.title, m.started_on, m.closed_on, m.batch_id, b.undone_at
-                                 FROM monthly_problems m JOIN import_batches b USING (batch_id) WHERE m.id = ?""",
-                              [int(problem_id)]).fetchone()
-            if row is None or row[4] is not None:
-                raise ProblemRefused(f"没有第 {problem_id} 号每月一题（或其导入批次已撤销）。")
-            title, started_on, already, batch_id, _ = row
-            if already is not None:
-                raise ProblemRefused(f"第 {problem_id} 号每月一题“{title}”已于 {already:%Y-%m-%d} 结束。")
-            if closed_on < started_on:
-                raise ProblemRefused(f"结束日期 {closed_on:%Y-%m-%d} 早于开始日期 {started_on:%Y-%m-%d}。")
-            regions = cur.execute("""SELECT c.province, c.city, c.district, c.street, c.community
-                                     FROM practices p JOIN communities c USING (community_id)
-                                     WHERE p.batch_id = ?""", [batch_id]).fetchall()
-            keys = ("province", "city", "district", "street", "community")
-            outside = [r[4] for r in regions if not actor.scope.contains(dict(zip(keys, r)))]
-            if outside or not regions:
-                raise ProblemRefused(f"第 {problem_id} 号每月一题涉及您范围（{actor.scope.label()}）以外的社区"
-                                     f"（{'、'.join(outside[:10])}）：不能结束，请联系管理员。")
-            cur.execute("UPDATE monthly_problems SET closed_on = ?, outcome = ?, closed_by = ? WHERE id = ?",
-                        [closed_on, outcome, actor.who, int(problem_id)])
-            _audit(cur, actor.who, "close_problem", str(problem_id), f"{title}：{closed_on:%Y-%m-%d} 结束，{outcome}")
-            bump_data_version(cur)
-            cur.execute("COMMIT")
-        except BaseException:
-            cur.execute("ROLLBACK")
-            raise
-    finally:
-        cur.close()
+    with db.transaction(con) as cur:
+        row = cur.execute("""SELECT m.title, m.started_on, m.closed_on, m.batch_id, b.undone_at
+                             FROM monthly_problems m JOIN import_batches b USING (batch_id) WHERE m.id = ?""",
+                          [int(problem_id)]).fetchone()
+        if row is None or row[4] is not None:
+            raise ProblemRefused(f"没有第 {problem_id} 号每月一题（或其导入批次已撤销）。")
+        title, started_on, already, batch_id, _ = row
+        if already is not None:
+            raise ProblemRefused(f"第 {problem_id} 号每月一题“{title}”已于 {already:%Y-%m-%d} 结束。")
+        if closed_on < started_on:
+            raise ProblemRefused(f"结束日期 {closed_on:%Y-%m-%d} 早于开始日期 {started_on:%Y-%m-%d}。")
+        regions = cur.execute("""SELECT c.province, c.city, c.district, c.street, c.community
+                                 FROM practices p JOIN communities c USING (community_id)
+                                 WHERE p.batch_id = ?""", [batch_id]).fetchall()
+        keys = ("province", "city", "district", "street", "community")
+        outside = [r[4] for r in regions if not actor.scope.contains(dict(zip(keys, r)))]
+        if outside or not regions:
+            raise ProblemRefused(f"第 {problem_id} 号每月一题涉及您范围（{actor.scope.label()}）以外的社区"
+                                 f"（{'、'.join(outside[:10])}）：不能结束，请联系管理员。")
+        cur.execute("UPDATE monthly_problems SET closed_on = ?, outcome = ?, closed_by = ? WHERE id = ?",
+                    [closed_on, outcome, actor.who, int(problem_id)])
+        _audit(cur, actor.who, "close_problem", str(problem_id), f"{title}：{closed_on:%Y-%m-%d} 结束，{outcome}")
+        bump_data_version(cur)
     return f"已结束第 {problem_id} 号每月一题“{title}”（{closed_on:%Y-%m-%d}）。"

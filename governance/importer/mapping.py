@@ -10,6 +10,7 @@ import datetime as dt
 import json
 
 from governance.importer.specs import SPECS, SUGGEST, _norm_header, field_labels, header_map
+from governance import db
 from governance.access import Actor, require
 
 MAX_NAME = 60
@@ -53,20 +54,11 @@ def save_mapping(con, name: str, table: str, headers: list[str], mapping: dict[s
     bad = [f for f in mapping if f not in allowed]
     if bad:
         raise MappingError("列对应中有不是本表的字段：" + "、".join(bad))
-    cur = con.cursor()
-    try:
-        cur.execute("BEGIN")
-        try:
-            cur.execute("DELETE FROM column_mappings WHERE name = ?", [name])
-            cur.execute("INSERT INTO column_mappings VALUES (?, ?, ?, ?, ?, ?)",
-                        [name, table, _header_key(headers), json.dumps(mapping, ensure_ascii=False),
-                         dt.datetime.now().replace(microsecond=0), who])
-            cur.execute("COMMIT")
-        except BaseException:
-            cur.execute("ROLLBACK")
-            raise
-    finally:
-        cur.close()
+    with db.transaction(con) as cur:
+        cur.execute("DELETE FROM column_mappings WHERE name = ?", [name])
+        cur.execute("INSERT INTO column_mappings VALUES (?, ?, ?, ?, ?, ?)",
+                    [name, table, _header_key(headers), json.dumps(mapping, ensure_ascii=False),
+                     dt.datetime.now().replace(microsecond=0), who])
 
 
 def load_mapping(con, name: str) -> tuple[str, dict[str, str]] | None:
