@@ -118,6 +118,19 @@ def download_csv(df: pd.DataFrame, label: str, file_name: str, key: str | None =
                        icon=":material/download:")
 
 
+def download_table(df: pd.DataFrame, file_name: str, key: str, column_config: dict | None = None,
+                   label: str = "下载此表（CSV）") -> None:
+    """The dashboard's own download of a shown table, headed as on screen. Streamlit's built-in
+    table download is switched off (client.disableDataExport): it exported cells such as
+    =HYPERLINK(...) unchanged, while this one neutralises formulas (exports.csv_bytes)."""
+    names = {}
+    for col, conf in (column_config or {}).items():
+        name = conf if isinstance(conf, str) else (conf or {}).get("label") if isinstance(conf, dict) else None
+        if name:
+            names[col] = name
+    download_csv(df.rename(columns=names), label, file_name, key=key)
+
+
 def empty_state(message: str) -> None:
     st.info(message, icon=":material/info:")
 

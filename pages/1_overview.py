@@ -90,9 +90,7 @@ else:
        "compounds", "buildings", "street", "类型", "来源"]]
     named = lambda code: INDICATORS[code].header
     pct = lambda code: st.column_config.NumberColumn(named(code), format="%.1f%%", help=ui.indicator_help(code))
-    st.dataframe(
-        view, hide_index=True, width="stretch",
-        column_config={
+    overview_config = {
             "community": st.column_config.TextColumn("社区", pinned=True),
             "street": "街道", "compounds": st.column_config.NumberColumn("小区数", format="localized"),
             "buildings": st.column_config.NumberColumn("楼栋数", format="localized"),
@@ -107,7 +105,9 @@ else:
             "T9": st.column_config.NumberColumn(named("T9"), format="%.1f", help=ui.indicator_help("T9")),
             "查看": st.column_config.LinkColumn("查看", display_text="查看该社区"),
         },
-    )
+    st.dataframe(view, hide_index=True, width="stretch", column_config=overview_config)
+    ui.download_table(view.drop(columns=["查看"], errors="ignore"), f"社区总览_{sel.period.end:%Y%m%d}.csv",
+                      "overview_csv", overview_config)
     st.caption("点击列名排序；比率列为百分比，“无数据”表示分母为 0。T3、T4 的有效回访少于 30 件时比率不稳定。")
 
 st.subheader("经验做法")

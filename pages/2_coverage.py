@@ -109,13 +109,15 @@ table = derived.compute(coverage.community_table_for,
                         derived.q("coverage/coverage_by_community", params, db.SUM_ROWS),
                         derived.q("coverage/org_data_by_community", params, db.SUM_ROWS),
                         derived.q("coverage/branch_checks", checks_params))
-st.dataframe(table, hide_index=True, width="stretch", column_config={
+coverage_config = {
     code: st.column_config.TextColumn(INDICATORS[code].header, help=ui.indicator_help(code))
     for code in ["C1", "C2", "C3", "C4"]
 } | {"条例问题": st.column_config.TextColumn("条例问题支部（C6）", help=ui.indicator_help("C6")),
      "户数": st.column_config.NumberColumn("户数", format="localized"),
      "楼栋": st.column_config.NumberColumn("楼栋", format="localized"),
-     "小区": st.column_config.NumberColumn("小区", format="localized")})
+     "小区": st.column_config.NumberColumn("小区", format="localized")}
+st.dataframe(table, hide_index=True, width="stretch", column_config=coverage_config)
+ui.download_table(table, f"组织覆盖_{sel.period.end:%Y%m%d}.csv", "coverage_csv", coverage_config)
 st.caption("按 C4 组织链完整率从低到高排列，未报送组织数据的社区排在最前；括号内为分子/分母，分母为 0 时显示“无数据”。")
 
 # ------------------------------------------------------------------ gaps

@@ -188,9 +188,7 @@ table = rank.assign(
     S5=rank["S5"] * 100, yoy=rank["yoy"] * 100,
 )[["street", "community", "type_label", "residents", "S1", "target", "达标", "S2", "party_led", "S5",
    "founded", "dissolved", "net", "active_year_ago", "yoy"]]
-st.dataframe(
-    table, hide_index=True, width="stretch", placeholder=NA,
-    column_config={
+rank_config = {
         "street": "街道", "community": "社区", "type_label": "类型", "residents": st.column_config.NumberColumn("居民数", format="localized"),
         "S1": st.column_config.NumberColumn("S1 社会组织", help=ui.indicator_help("S1")),
         "target": st.column_config.NumberColumn("目标", format="%d"),
@@ -202,7 +200,8 @@ st.dataframe(
         "active_year_ago": st.column_config.NumberColumn("上年同日 S1", help=f"{year_ago:%Y-%m-%d} 存续的组织数，同比的分母"),
         "yoy": st.column_config.NumberColumn("S4 同比", format="%.1f%%", help=ui.indicator_help("S4")),
     },
-)
+st.dataframe(table, hide_index=True, width="stretch", placeholder=NA, column_config=rank_config)
+ui.download_table(table, f"社会组织排名_{D:%Y%m%d}.csv", "org_rank_csv", rank_config)
 st.caption("“无数据”：居民数为 0（S2）、没有存续组织（S5）、上年同日为 0 家（同比）或未设置目标，不按 0% 计。")
 
 # ---- organisation list ---------------------------------------------------------------------
