@@ -105,12 +105,12 @@ def _check_csv(data: bytes | Path) -> None:
             raise _refuse("文件行数", f"至少 {lines:,} 行", f"{specs.MAX_CSV_ROWS:,} 行")
         cut = block.find(b"\n")
         first, rest = (carry + block, b"") if cut < 0 else (carry + block[:cut], block[cut + 1:])
-        if len(first) > specs.MAX_CELL_CHARS:
+        if len(first) > specs.MAX_CELL_CHARS or first.count(delim) >= specs.MAX_COLUMNS:
             _check_line(first, delim, utf8)
         # found by the regex engine, no object per line: only lines long enough to hold a long cell
         for m in long_line.finditer(rest):
             _check_line(m.group(0), delim, utf8)
-        if rest.count(delim) > specs.MAX_COLUMNS * (n + 1):  # some line has too many columns
+        if rest.count(delim) >= specs.MAX_COLUMNS * (rest.count(b"\n") + 1) // 2:  # a line may have too many columns
             for line in rest.split(b"\n"):
                 if line.count(delim) >= specs.MAX_COLUMNS:
                     _check_line(line, delim, utf8)
