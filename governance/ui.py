@@ -11,7 +11,7 @@ import streamlit as st
 from governance import exports
 from governance.filters import Selection
 from governance.indicators import INDICATORS, SMALL_SAMPLE
-from governance.labels import NA, fmt_num, fmt_rate, md_escape
+from governance.labels import NA, fmt_num, fmt_rate, md_escape, plot_safe
 from governance.metrics import Value
 
 
@@ -129,6 +129,16 @@ def download_table(df: pd.DataFrame, file_name: str, key: str, column_config: di
         if name:
             names[col] = name
     download_csv(df.rename(columns=names), label, file_name, key=key)
+
+
+def plotly_chart(fig, **kwargs):
+    """st.plotly_chart of a figure whose data text is escaped (labels.plot_safe): every page shows
+    its charts through here, so a name like <a href=…> reads as typed in labels, hover and legends."""
+    import plotly.graph_objects as go
+
+    if not isinstance(fig, go.Figure):
+        fig = go.Figure(fig)
+    return st.plotly_chart(plot_safe(fig), **kwargs)
 
 
 def empty_state(message: str) -> None:

@@ -104,7 +104,7 @@ else:
             "followups": st.column_config.NumberColumn("有效回访", format="localized", help="T2–T4 的分母"),
             "T9": st.column_config.NumberColumn(named("T9"), format="%.1f", help=ui.indicator_help("T9")),
             "查看": st.column_config.LinkColumn("查看", display_text="查看该社区"),
-        },
+    }
     st.dataframe(view, hide_index=True, width="stretch", column_config=overview_config)
     ui.download_table(view.drop(columns=["查看"], errors="ignore"), f"社区总览_{sel.period.end:%Y%m%d}.csv",
                       "overview_csv", overview_config)
@@ -115,7 +115,7 @@ practices = runtime.query("practices/practices_in_selection", now_p)
 if practices.empty:
     ui.empty_state("所选社区还没有登记经验做法。可在“数据管理”页导入 practices 表。")
 else:
-    st.plotly_chart(charts.practices_timeline(practices), width="stretch")
+    ui.plotly_chart(charts.practices_timeline(practices), width="stretch")
     st.dataframe(
         practices[["started_on", "street", "community", "practice", "related_category", "description", "source_note"]]
         .fillna({"related_category": "—"}),
