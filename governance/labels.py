@@ -47,13 +47,20 @@ _MD_LINE_START = re.compile(r"^([ \t]*)([-+=]|\d{1,9}[.)](?=\s|$))", re.M)
 _BIDI = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"))
 
 
+# GFM turns a bare address (http://…, www.…, name@host) into a live link whatever the escapes: an
+# invisible word joiner (U+2060) inside "://", after "www" and after "@" keeps it plain text.
+_AUTOLINK = re.compile(r"(?<=:)(?=//)|(?<=\bwww)(?=\.)|(?<=@)(?=\w)", re.I)
+
+
 def md_escape(text) -> str:
     """Text from the data or a URL, safe inside Streamlit markdown (captions, notices, labels,
     st.table cells): it shows as typed, with no bold, links, colours, formulas or HTML. Characters
     that act anywhere in a line are backslash-escaped; so is what starts a list or a heading
     underline at the start of a line ("- ", "+ ", "1. ", "---", "==="). Other punctuation stays as
-    it is, so "100.0%" reads unchanged; line breaks stay (the comparison table shows two lines)."""
-    s = str(text).replace("\r\n", "\n").replace("\r", "\n").translate(_BIDI).translate(_MD_INLINE)
+    it is, so "100.0%" reads unchanged; line breaks stay (the comparison table shows two lines).
+    Bidirectional controls are removed; a bare address gets a word joiner so it is not linked."""
+    s = str(text).replace("\r\n", "\n").replace("\r", "\n").translate(_BIDI)
+    s = _AUTOLINK.sub("\u2060", s).translate(_MD_INLINE)
     return _MD_LINE_START.sub(lambda m: m.group(1) + m.group(2)[:-1] + "\\" + m.group(2)[-1], s)
 
 
