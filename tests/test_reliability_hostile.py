@@ -116,17 +116,7 @@ def shown_strings(at) -> set[str]:
         frame = df.value
         for col in frame.columns:
             out.update(str(v) for v in frame[col].tolist() if isinstance(v, str))
-    for chart in at.get("plotly_chart"):
-        def walk(x):
-            if isinstance(x, str):
-                out.add(x)
-            elif isinstance(x, dict):
-                for v in x.values():
-                    walk(v)
-            elif isinstance(x, list):
-                for v in x:
-                    walk(v)
-        walk(json.loads(chart.proto.spec))
+    out.update(chart_strings(at))
     for sb in at.selectbox:
         out.update(sb.options)
     return out

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from governance.importer.limits import check_file
+from governance.importer.limits import _blocks, check_file
 from governance.importer.problems import ImportRefused, Problem, _file_problem
 from governance.importer.specs import MAX_FILE_BYTES, Spec, _norm_header, header_map
 
@@ -62,17 +62,6 @@ def _decode(data: bytes) -> str:
         except UnicodeDecodeError:
             continue
     raise _file_problem("无法识别文件的文字编码", "UTF-8 或 GBK 编码的 CSV（Excel“另存为 CSV”即可）")
-
-
-def _blocks(data: bytes | Path, size: int = 1 << 22):
-    if isinstance(data, Path):
-        with data.open("rb") as f:
-            while block := f.read(size):
-                yield block
-    else:
-        view = memoryview(data)
-        for i in range(0, len(data), size):
-            yield view[i:i + size]
 
 
 def _encoding(data: bytes | Path) -> str:
