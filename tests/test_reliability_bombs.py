@@ -179,7 +179,9 @@ def test_the_page_refuses_bombs_within_100_mb_and_5_s(demo_db_master, browser, t
     shutil.copy(demo_db_master, path)
     files = [(one_huge_cell(tmp_path / "一个大单元格.xlsx", 200), "解压后的大小为 200.0 MB"),
              (many_rows(tmp_path / "二十万行.xlsx", 200_000), "的行数至少"),
-             (one_huge_cell(tmp_path / "六十兆单元格.xlsx", 60), "一个单元格的长度至少")]
+             (one_huge_cell(tmp_path / "六十兆单元格.xlsx", 60), "一个单元格的长度至少"),
+             (tmp_path / "二百一十万行.csv", "文件行数至少")]
+    files[-1][0].write_bytes("诉求编号,街道,社区\n".encode() + b"1,a,b\n" * 2_100_000)   # 12.6 MB: under the upload limit
     figures = {}
     with running_server(path) as base:
         page = open_page(browser, f"{base}/data")
