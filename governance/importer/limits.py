@@ -7,6 +7,7 @@ the limit and the file's figure. The values are in importer.specs (environment o
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import io
 import re
@@ -91,12 +92,12 @@ def _check_csv(data: bytes | Path) -> None:
     line = first.split(b"\n", 1)[0]
     delim = b"\t" if line.count(b"\t") > line.count(b",") else b","
     try:
-        first[:BLOCK - 4].decode("utf-8")
+        codecs.getincrementaldecoder("utf-8")().decode(first, final=False)   # a character cut at the block's end is fine
         utf8 = True
     except UnicodeDecodeError:
         utf8 = False
     lines = 0
-    long_line = re.compile(rb"[^\n]{%d,}" % (specs.MAX_CELL_CHARS + 1))
+    long_line = re.compile(rb"(?m)^[^\n]{%d,}" % (specs.MAX_CELL_CHARS + 1))   # anchored: linear time
     carry = b""   # the unfinished last line of the previous block (its last 4 x MAX_CELL_CHARS bytes)
     for block in _blocks(data):
         n = block.count(b"\n")
