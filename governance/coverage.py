@@ -17,7 +17,7 @@ from plotly.subplots import make_subplots
 
 from governance import charts
 from governance.indicators import INDICATORS
-from governance.labels import NA, fmt_count_rate, fmt_num
+from governance.labels import NA, OWN_MARKUP, fmt_count_rate, fmt_num
 from governance.periods import month_end
 from governance.stats import rate
 
@@ -306,7 +306,7 @@ def _legend(fig: go.Figure) -> None:
     keys = [f"<span style='color:{STATUS_COLORS[code]}'>■</span> {STATUS_LABELS[code]}" for code in STATUS_ORDER]
     text = "　".join(keys[:2]) + "<br>" + "　".join(keys[2:])
     fig.add_annotation(x=0, y=1.0, xref="paper", yref="paper", xanchor="left", yanchor="bottom",
-                       showarrow=False, text=text, font=dict(size=12), align="left")
+                       showarrow=False, text=text, font=dict(size=12), align="left", name=OWN_MARKUP)
 
 
 def worst_communities(by_compound: pd.DataFrame, n: int) -> pd.DataFrame:

@@ -42,14 +42,93 @@ _MD_INLINE = str.maketrans({c: "\\" + c for c in "\\`*_[]<>#|~$:"})
 _MD_LINE_START = re.compile(r"^([ \t]*)([-+=]|\d{1,9}[.)](?=\s|$))", re.M)
 
 
+# Bidirectional controls (U+202A-202E, U+2066-2069, marks U+200E/200F/061C) reorder what follows them:
+# a name could show as another text. Removed wherever data is shown as text (Markdown, Plotly).
+_BIDI = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"))
+
+
+# GFM turns a bare address (http://…, www.…, name@host) into a live link whatever the escapes: an
+# invisible word joiner (U+2060) inside "://", after "www" and after "@" keeps it plain text.
+_AUTOLINK = re.compile(r"(?<=:)(?=//)|(?<=\bwww)(?=\.)|(?<=@)(?=\w)", re.I)
+
+
 def md_escape(text) -> str:
     """Text from the data or a URL, safe inside Streamlit markdown (captions, notices, labels,
     st.table cells): it shows as typed, with no bold, links, colours, formulas or HTML. Characters
     that act anywhere in a line are backslash-escaped; so is what starts a list or a heading
     underline at the start of a line ("- ", "+ ", "1. ", "---", "==="). Other punctuation stays as
-    it is, so "100.0%" reads unchanged; line breaks stay (the comparison table shows two lines)."""
-    s = str(text).replace("\r\n", "\n").replace("\r", "\n").translate(_MD_INLINE)
+    it is, so "100.0%" reads unchanged; line breaks stay (the comparison table shows two lines).
+    Bidirectional controls are removed; a bare address gets a word joiner so it is not linked."""
+    s = str(text).replace("\r\n", "\n").replace("\r", "\n").translate(_BIDI)
+    s = _AUTOLINK.sub("\u2060", s).translate(_MD_INLINE)
     return _MD_LINE_START.sub(lambda m: m.group(1) + m.group(2)[:-1] + "\\" + m.group(2)[-1], s)
+
+
+_PLOT = {ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;", **_BIDI}
+
+
+def plot_text(text):
+    """Text from the data, safe inside a Plotly figure (names, categories, hover text, legends, tick
+    labels, titles): Plotly renders pseudo-HTML (<a href>, <b>, <br>) in every text and in
+    hovertemplate substitutions, and shows entities as their characters, so < > & become entities
+    and the text reads as typed. Bidirectional controls are removed. Non-strings pass unchanged."""
+    return text.translate(_PLOT) if isinstance(text, str) else text
+
+
+def _plot_values(v):
+    if isinstance(v, str):
+        return plot_text(v)
+    if isinstance(v, (list, tuple)):
+        return [_plot_values(x) for x in v]
+    if hasattr(v, "dtype") and hasattr(v, "tolist"):   # numpy arrays (Plotly stores columns so)
+        return _plot_values(v.tolist()) if v.dtype.kind in "OUS" else v
+    return v
+
+
+# Trace properties that can carry data text. Not hovertemplate/texttemplate (the dashboard's own
+# markup; the values they substitute are escaped here) and not a radar's theta (indicator names).
+_PLOT_TRACE_FIELDS = ("x", "y", "z", "text", "hovertext", "customdata", "labels", "ids", "parents", "name",
+                      "legendgrouptitle")
+# layout annotations named OWN_MARKUP keep their markup (the dashboard's own legend text)
+OWN_MARKUP = "own-markup"
+
+
+def plot_safe(fig):
+    """The figure with every data string escaped by plot_text: trace values, names, hover text,
+    custom data, axis category orders and tick labels, titles and annotations. Applied wherever a
+    figure is shown or drawn as a picture (ui.plotly_chart, reports.chart_png). Returns `fig`."""
+    def fix(obj, field):
+        try:
+            v = obj[field]
+        except (KeyError, ValueError):
+            return
+        if v is None:
+            return
+        if field == "legendgrouptitle":
+            if v.text:
+                v.text = plot_text(v.text)
+            return
+        new = _plot_values(v)
+        if new is not v and new != (v.tolist() if hasattr(v, "tolist") else list(v) if isinstance(v, tuple) else v):
+            obj[field] = new
+    for trace in fig.data:
+        for field in _PLOT_TRACE_FIELDS:
+            fix(trace, field)
+    layout = fig.layout
+    if layout.title and layout.title.text:
+        layout.title.text = plot_text(layout.title.text)
+    for axis in [k for k in layout if k.startswith(("xaxis", "yaxis"))]:
+        ax = layout[axis]
+        for field in ("ticktext", "categoryarray"):
+            fix(ax, field)
+        if ax.title and ax.title.text:
+            ax.title.text = plot_text(ax.title.text)
+    if layout.legend and layout.legend.title and layout.legend.title.text:
+        layout.legend.title.text = plot_text(layout.legend.title.text)
+    for ann in layout.annotations or ():
+        if ann.name != OWN_MARKUP and ann.text:
+            ann.text = plot_text(ann.text)
+    return fig
 
 
 def _missing(x) -> bool:

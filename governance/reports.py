@@ -16,6 +16,7 @@ import pandas as pd
 
 from governance import exports
 from governance.indicators import FAMILIES, INDICATORS
+from governance.labels import plot_safe
 
 CJK_FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
 CJK_FONT_INDEX = 2  # Noto Sans CJK SC inside the collection (fc-list :lang=zh -f "%{family} %{index}")
@@ -87,7 +88,7 @@ def chart_png(fig_json: str, width: int = 1100, height: int = 560) -> bytes | No
     if Path(CHROMIUM).exists():
         os.environ.setdefault("BROWSER_PATH", CHROMIUM)
     try:
-        fig = pio.from_json(fig_json)
+        fig = plot_safe(pio.from_json(fig_json))
         return fig.to_image(format="png", width=width, height=height, scale=2)
     except Exception:  # noqa: BLE001 - a report without a chart is better than no report
         return None
@@ -109,7 +110,7 @@ def charts_png(figs_json: list[str], width: int = 1100, height: int = 560) -> li
         async with kaleido.Kaleido(n=1) as k:
             for fig_json in figs:
                 try:
-                    out.append(await k.calc_fig(pio.from_json(fig_json),
+                    out.append(await k.calc_fig(plot_safe(pio.from_json(fig_json)),
                                                 opts=dict(format="png", width=width, height=height, scale=2)))
                 except Exception:  # noqa: BLE001 - a report without one chart is better than no report
                     out.append(None)

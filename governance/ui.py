@@ -11,7 +11,7 @@ import streamlit as st
 from governance import exports
 from governance.filters import Selection
 from governance.indicators import INDICATORS, SMALL_SAMPLE
-from governance.labels import NA, fmt_num, fmt_rate, md_escape
+from governance.labels import NA, fmt_num, fmt_rate, md_escape, plot_safe
 from governance.metrics import Value
 
 
@@ -121,6 +121,29 @@ def download_csv(df: pd.DataFrame, label: str, file_name: str, key: str | None =
     """A CSV download that opens correctly in Excel and cannot carry spreadsheet formulas."""
     st.download_button(label, exports.csv_bytes(df), file_name=file_name, mime="text/csv", key=key,
                        icon=":material/download:")
+
+
+def download_table(df: pd.DataFrame, file_name: str, key: str, column_config: dict | None = None,
+                   label: str = "下载此表（CSV）") -> None:
+    """The dashboard's own download of a shown table, headed as on screen. Streamlit's built-in
+    table download is switched off (client.disableDataExport): it exported cells such as
+    =HYPERLINK(...) unchanged, while this one neutralises formulas (exports.csv_bytes)."""
+    names = {}
+    for col, conf in (column_config or {}).items():
+        name = conf if isinstance(conf, str) else (conf or {}).get("label") if isinstance(conf, dict) else None
+        if name:
+            names[col] = name
+    download_csv(df.rename(columns=names), label, file_name, key=key)
+
+
+def plotly_chart(fig, **kwargs):
+    """st.plotly_chart of a figure whose data text is escaped (labels.plot_safe): every page shows
+    its charts through here, so a name like <a href=…> reads as typed in labels, hover and legends."""
+    import plotly.graph_objects as go
+
+    if not isinstance(fig, go.Figure):
+        fig = go.Figure(fig)
+    return st.plotly_chart(plot_safe(fig), **kwargs)
 
 
 def empty_state(message: str) -> None:

@@ -90,9 +90,7 @@ else:
        "compounds", "buildings", "street", "类型", "来源"]]
     named = lambda code: INDICATORS[code].header
     pct = lambda code: st.column_config.NumberColumn(named(code), format="%.1f%%", help=ui.indicator_help(code))
-    st.dataframe(
-        view, hide_index=True, width="stretch",
-        column_config={
+    overview_config = {
             "community": st.column_config.TextColumn("社区", pinned=True),
             "street": "街道", "compounds": st.column_config.NumberColumn("小区数", format="localized"),
             "buildings": st.column_config.NumberColumn("楼栋数", format="localized"),
@@ -106,8 +104,10 @@ else:
             "followups": st.column_config.NumberColumn("有效回访", format="localized", help="T2–T4 的分母"),
             "T9": st.column_config.NumberColumn(named("T9"), format="%.1f", help=ui.indicator_help("T9")),
             "查看": st.column_config.LinkColumn("查看", display_text="查看该社区"),
-        },
-    )
+    }
+    st.dataframe(view, hide_index=True, width="stretch", column_config=overview_config)
+    ui.download_table(view.drop(columns=["查看"], errors="ignore"), f"社区总览_{sel.period.end:%Y%m%d}.csv",
+                      "overview_csv", overview_config)
     st.caption("点击列名排序；比率列为百分比，“无数据”表示分母为 0。T3、T4 的有效回访少于 30 件时比率不稳定。")
 
 st.subheader("经验做法")
@@ -115,7 +115,7 @@ practices = runtime.query("practices/practices_in_selection", now_p)
 if practices.empty:
     ui.empty_state("所选社区还没有登记经验做法。可在“数据管理”页导入 practices 表。")
 else:
-    st.plotly_chart(charts.practices_timeline(practices), width="stretch")
+    ui.plotly_chart(charts.practices_timeline(practices), width="stretch")
     st.dataframe(
         practices[["started_on", "street", "community", "practice", "related_category", "description", "source_note"]]
         .fillna({"related_category": "—"}),

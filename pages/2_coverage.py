@@ -70,7 +70,7 @@ left, right = st.columns([1, 2])
 with left:
     org_q = derived.q("coverage/org_data_by_community", params, db.SUM_ROWS)
     chain_q = derived.q("coverage/chain_by_compound", as_of_params, db.SUM_ROWS)
-    st.plotly_chart(derived.figure(coverage.chain_funnel, chain_q, org_q), width="stretch", key="funnel")
+    ui.plotly_chart(derived.figure(coverage.chain_funnel, chain_q, org_q), width="stretch", key="funnel")
     st.caption("每栋楼从上往下检查：所在小区有没有党支部、本楼有没有楼栋党小组、有没有党员中心户；"
                "最后一级即 C4 的分子。两级之间的落差就是链条断开的地方。")
 with right:
@@ -78,7 +78,7 @@ with right:
     n_communities = by_compound["community_id"].nunique()
     tree = (coverage.tree_figure(root, by_compound, buildings) if buildings is not None
             else derived.figure(coverage.chain_tree, chain_q, org_q, args=(root,)))
-    st.plotly_chart(tree, width="stretch", key="tree")
+    ui.plotly_chart(tree, width="stretch", key="tree")
     st.caption(("每块为一栋楼，颜色表示链条停在哪一级；" if buildings is not None else
                 f"楼栋较多（{n_buildings:,} 栋），每个小区内按断开位置合并显示，块的大小为楼栋数；")
                + "红色标题的小区没有党支部。点击小区可放大，具体楼栋见下方断点清单。"
@@ -90,7 +90,7 @@ with right:
 st.subheader("覆盖率逐月变化")
 practices = runtime.query("practices/practices_in_selection", params)
 practices = practices[practices["community_id"].isin(reporting)]
-st.plotly_chart(derived.figure(coverage.over_time_chart, derived.q("coverage/coverage_monthly_totals", params),
+ui.plotly_chart(derived.figure(coverage.over_time_chart, derived.q("coverage/coverage_monthly_totals", params),
                                org_q, derived.q("practices/practices_in_selection", params),
                                args=(sel.period.first, sel.period.last, sel.community is None)),
                 width="stretch", key="over_time")
@@ -109,13 +109,15 @@ table = derived.compute(coverage.community_table_for,
                         derived.q("coverage/coverage_by_community", params, db.SUM_ROWS),
                         derived.q("coverage/org_data_by_community", params, db.SUM_ROWS),
                         derived.q("coverage/branch_checks", checks_params))
-st.dataframe(table, hide_index=True, width="stretch", column_config={
+coverage_config = {
     code: st.column_config.TextColumn(INDICATORS[code].header, help=ui.indicator_help(code))
     for code in ["C1", "C2", "C3", "C4"]
 } | {"条例问题": st.column_config.TextColumn("条例问题支部（C6）", help=ui.indicator_help("C6")),
      "户数": st.column_config.NumberColumn("户数", format="localized"),
      "楼栋": st.column_config.NumberColumn("楼栋", format="localized"),
-     "小区": st.column_config.NumberColumn("小区", format="localized")})
+     "小区": st.column_config.NumberColumn("小区", format="localized")}
+st.dataframe(table, hide_index=True, width="stretch", column_config=coverage_config)
+ui.download_table(table, f"组织覆盖_{sel.period.end:%Y%m%d}.csv", "coverage_csv", coverage_config)
 st.caption("按 C4 组织链完整率从低到高排列，未报送组织数据的社区排在最前；括号内为分子/分母，分母为 0 时显示“无数据”。")
 
 # ------------------------------------------------------------------ gaps
@@ -173,7 +175,7 @@ if chosen:
             blds = None
             if int(comp["buildings"].sum()) <= coverage.MAX_TREE_BUILDINGS:
                 blds = runtime.query("coverage/chain_buildings", one)
-            st.plotly_chart(coverage.tree_figure(row["community"], comp, blds, height=440), width="stretch",
+            ui.plotly_chart(coverage.tree_figure(row["community"], comp, blds, height=440), width="stretch",
                             key=f"side_{row['community_id']}")
 else:
     st.caption("选择社区后，各社区截至期末的组织链并排显示。")

@@ -105,7 +105,7 @@ if monthly.empty:
     ui.empty_state(f"所选范围内截至 {D:%Y-%m-%d} 没有登记社会组织（社会组织表中无记录），无法画出增长情况。"
                    "可在“数据管理”页导入 social_orgs 表。")
 else:
-    st.plotly_chart(derived.figure(fam.growth_figure, derived.q("organizations/monthly_by_type", p),
+    ui.plotly_chart(derived.figure(fam.growth_figure, derived.q("organizations/monthly_by_type", p),
                                    derived.q("practices/practices_in_selection", p), args=(sel.period, not single)),
                     width="stretch")
     n_practices = len(fam.practices_in_period(practices, sel.period))
@@ -140,7 +140,7 @@ else:
         org_row = reporting[reporting["org_id"] == chosen].iloc[0]
         # only the organisation's own community's practices belong on its chart
         own = practices[(practices["street"] == org_row["street"]) & (practices["community"] == org_row["community"])]
-        st.plotly_chart(fam.org_series_figure(series, str(org_row["org"]), own, sel.period, with_community=False),
+        ui.plotly_chart(fam.org_series_figure(series, str(org_row["org"]), own, sel.period, with_community=False),
                         width="stretch")
         src = SOURCE_LABELS.get(org_row["source"], org_row["source"])
         st.caption(f"显示该组织截至 {D:%Y-%m-%d} 的全部月度报送（{int(org_row['months_reported'])} 个月），黄色底色为所选期间。"
@@ -173,7 +173,7 @@ if shown.empty:
     ui.empty_state("所选社区都没有居民数，无法计算每千居民社会组织数（S2）。")
 else:
     drawn = fam.chart_rows(rank)
-    st.plotly_chart(derived.figure(fam.ranking_chart, derived.q("organizations/orgs_by_community", p, db.SUM_ROWS),
+    ui.plotly_chart(derived.figure(fam.ranking_chart, derived.q("organizations/orgs_by_community", p, db.SUM_ROWS),
                                    derived.q("organizations/activity_by_community", p, db.SUM_ROWS)), width="stretch")
     below = rank[rank["met"] == False]  # noqa: E712 (object column: True / False / None)
     st.caption("红色为未达标（存续组织数低于目标）的社区，蓝色为达标。黑色竖线为达标线：该社区目标家数 ÷ 居民数 × 1000，"
@@ -188,9 +188,7 @@ table = rank.assign(
     S5=rank["S5"] * 100, yoy=rank["yoy"] * 100,
 )[["street", "community", "type_label", "residents", "S1", "target", "达标", "S2", "party_led", "S5",
    "founded", "dissolved", "net", "active_year_ago", "yoy"]]
-st.dataframe(
-    table, hide_index=True, width="stretch", placeholder=NA,
-    column_config={
+rank_config = {
         "street": "街道", "community": "社区", "type_label": "类型", "residents": st.column_config.NumberColumn("居民数", format="localized"),
         "S1": st.column_config.NumberColumn("S1 社会组织", help=ui.indicator_help("S1")),
         "target": st.column_config.NumberColumn("目标", format="%d"),
@@ -201,8 +199,9 @@ st.dataframe(
         "founded": "新增", "dissolved": "注销", "net": "净增",
         "active_year_ago": st.column_config.NumberColumn("上年同日 S1", help=f"{year_ago:%Y-%m-%d} 存续的组织数，同比的分母"),
         "yoy": st.column_config.NumberColumn("S4 同比", format="%.1f%%", help=ui.indicator_help("S4")),
-    },
-)
+}
+st.dataframe(table, hide_index=True, width="stretch", placeholder=NA, column_config=rank_config)
+ui.download_table(table, f"社会组织排名_{D:%Y%m%d}.csv", "org_rank_csv", rank_config)
 st.caption("“无数据”：居民数为 0（S2）、没有存续组织（S5）、上年同日为 0 家（同比）或未设置目标，不按 0% 计。")
 
 # ---- organisation list ---------------------------------------------------------------------

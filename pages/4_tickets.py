@@ -92,7 +92,7 @@ monthly = runtime.query("tickets/monthly", now_p)
 if monthly["tickets"].sum() == 0:
     ui.empty_state("所选范围和期间内没有诉求。")
 else:
-    st.plotly_chart(derived.figure(tk.trend_figure, derived.q("tickets/monthly", now_p),
+    ui.plotly_chart(derived.figure(tk.trend_figure, derived.q("tickets/monthly", now_p),
                                    derived.q("practices/practices_in_selection", now_p),
                                    args=(sel.period.first, sel.period.last)), width="stretch", key="trend")
     n_marked = len(tk.practices_in_window(practices, sel.period.first, sel.period.last)) if len(practices) else 0
@@ -107,7 +107,7 @@ cats = runtime.query("tickets/by_category", now_p)
 if cats.empty:
     ui.empty_state("所选范围和期间内没有诉求。")
 else:
-    st.plotly_chart(tk.category_sunburst(cats), width="stretch", key="sunburst")
+    ui.plotly_chart(tk.category_sunburst(cats), width="stretch", key="sunburst")
     level = st.radio("类别层级", ["一级", "二级", "三级"], index=2, horizontal=True, key="cat_level")
     keys = {"一级": ["category_l1"], "二级": ["category_l1", "category_l2"],
             "三级": ["category_l1", "category_l2", "category_l3"]}[level]
@@ -144,10 +144,11 @@ else:
         args=(by,))
     st.dataframe(view, hide_index=True, width="stretch",
                  column_config={"T9 综合得分": st.column_config.NumberColumn(format="%.1f", help=ui.indicator_help("T9"))})
+    ui.download_table(view, f"诉求办理社区排名_{sel.period.end:%Y%m%d}.csv", "tickets_rank_csv")
     ui.capped_note(tix)
     st.caption(f"比率后括号内为“分子/有效回访数”；“无数据”表示没有有效回访，不是 0%。95% 区间为 Wilson 区间；"
                f"有效回访少于 {SMALL_SAMPLE} 件的社区不宜与大社区直接比名次，请看下方漏斗图。")
-    st.plotly_chart(derived.figure(tk.ranking_funnel, derived.q("tickets/rates_by_community", now_p, db.SUM_ROWS),
+    ui.plotly_chart(derived.figure(tk.ranking_funnel, derived.q("tickets/rates_by_community", now_p, db.SUM_ROWS),
                                    derived.q("settings/in_force", now_p), args=(by,)), width="stretch", key="funnel")
     st.caption("漏斗图：横轴为有效回访数，虚线为围绕所选范围总体比率的 95% 控制限（总体 ± 1.96 × 标准误）。"
                "控制限内的差异可能只是偶然；空心点为样本少的社区。")
@@ -202,7 +203,7 @@ else:
     if spread.empty:
         ui.empty_state(f"期间内没有同月出现在 {tk.MIN_SPREAD_COMMUNITIES} 个及以上社区的诉求类别。")
     else:
-        st.plotly_chart(tk.spreading_heatmap(spread), width="stretch", key="spread_heat")
+        ui.plotly_chart(tk.spreading_heatmap(spread), width="stretch", key="spread_heat")
         top = spread.drop_duplicates("rank").reset_index(drop=True)
         top["类别"] = [category_label(*r) for r in
                      top[["category_l1", "category_l2", "category_l3"]].itertuples(index=False, name=None)]
@@ -273,7 +274,7 @@ else:
     for i, p in enumerate(shown.itertuples(index=False)):
         with cols[i % 2]:
             title = tk.plain(f"{p.community}：{p.practice}", 26)
-            st.plotly_chart(derived.figure(
+            ui.plotly_chart(derived.figure(
                 tk.practice_figure, derived.q("tickets/before_after", now_p),
                 args=(int(p.practice_id),
                       f"{title}<br><sub>{tk.plain(p.related_category, 20)}，变化 {tk.fmt_change(p.change)}</sub>")),

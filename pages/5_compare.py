@@ -196,7 +196,7 @@ if present:
                         big = f"**{c.big}**"
                         col.markdown((f":green-background[{big}]" if c.best else big) + "  \n" + f":gray[{c.small}]")
             with right:
-                st.plotly_chart(slides.bar_figure(slide, height=min(760, 120 + 90 * len(slide.rows))),
+                ui.plotly_chart(slides.bar_figure(slide, height=min(760, 120 + 90 * len(slide.rows))),
                                 config={"displayModeBar": False, "staticPlot": True}, key="slide_chart")
         else:
             with st.container(key="slide_items", gap="medium"):
@@ -273,10 +273,10 @@ monthly = {cid: runtime.query("tickets/monthly", {**params, "street": info.loc[c
 trends = cmp.trends_figure(monthly, names, chosen, practices.assign(community=practices["community_id"].map(names)),
                            sel.period.first, sel.period.last, height=520 if present else 640)
 st.subheader("指标画像")
-st.plotly_chart(radar, width="stretch", key="radar")
+ui.plotly_chart(radar, width="stretch", key="radar")
 st.caption("每条轴是一个指标在全部社区中的百分位：越靠外越好（办理时长越短越靠外）；缺数据的轴留空。")
 st.subheader("月度三率")
-st.plotly_chart(trends, width="stretch", key="trends")
+ui.plotly_chart(trends, width="stretch", key="trends")
 st.caption("同一纵轴（0–100%）；紫色虚线为各社区经验做法的开始日期。月度比率样本小，波动大。")
 
 # ------------------------------------------------------------------ practices

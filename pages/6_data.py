@@ -60,6 +60,8 @@ def show_problems(report, name: str) -> None:
     """The row-level problem list, with downloads as CSV and as .xlsx (to open beside the file)."""
     st.error(f"发现 {report.problem_count:,} 处问题，没有导入任何数据。请按下表修改文件后重新上传。",
              icon=":material/error:")
+    for p in [p for p in report.problems if p.row is None][:3]:  # whole-file problems (e.g. a limit) as text too
+        st.markdown(md_escape(f"整个文件：{p.message}。{('应为：' + p.expected) if p.expected else ''}"))
     problems = report.problems_frame()
     st.dataframe(problems, hide_index=True, width="stretch", key="data_problems")
     if report.problem_count > len(problems):

@@ -61,7 +61,7 @@ for i, section in enumerate(b.sections):
         if t.note:
             st.caption(md_escape(t.note))
     for j, c in enumerate(section.charts):
-        st.plotly_chart(go.Figure(c.figure, _validate=False), width="stretch", key=f"c_{i}_{j}")
+        ui.plotly_chart(go.Figure(c.figure, _validate=False), width="stretch", key=f"c_{i}_{j}")
     if section.sources:
         st.caption("数据来源：" + "；".join(f"[{md_escape(label)}]({url})" for label, url in section.sources))
     if section.key == "candidates":   # editors adopt a candidate, and close an adopted problem, here

@@ -26,6 +26,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+class ServerURL(str):
+    """The base URL of a running server; .pid is its process (e.g. to read its memory)."""
+    pid: int = 0
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process (VmRSS), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for {pid}")
+
+
 @contextlib.contextmanager
 def running_server(db_path: Path | None = None, env: dict | None = None, timeout: float = 90,
                    port: int | None = None, address: str = "127.0.0.1", args: tuple = ()):
@@ -48,7 +61,8 @@ def running_server(db_path: Path | None = None, env: dict | None = None, timeout
          "--server.address", address, "--server.headless", "true", "--browser.gatherUsageStats", "false", *args],
         cwd=ROOT, env=proc_env, stdout=log, stderr=subprocess.STDOUT,
     )
-    base = f"http://127.0.0.1:{port}"
+    base = ServerURL(f"http://127.0.0.1:{port}")
+    base.pid = proc.pid
     try:
         deadline = time.time() + timeout
         while True:

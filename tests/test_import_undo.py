@@ -174,3 +174,28 @@ def test_demo_removal_refused_when_imported_rows_belong_to_demo_communities(fixt
     with pytest.raises(importer.ImportRefused) as exc:
         importer.remove_demo_data(fixture_con, actor=ADMIN)
     assert exc.value.problems[0].message == "有 1 行导入的诉求数据属于演示数据中的社区，只删除演示数据会使它们失去归属"
+
+
+@pytest.mark.parametrize("table,column", [("communities", "households"), ("compounds", "households"),
+                                          ("buildings", "households"), ("social_orgs", "type")])
+def test_updating_rows_that_have_children_updates_them_in_place_and_undoes(fixture_con, table, column):
+    """按文件内容更新 of a community with compounds (and every table with children) crashed with a
+    DuckDB foreign-key error: an update is now an UPDATE of the row's own columns."""
+    con = fixture_con
+    children = {child: con.execute(f"SELECT count(*) FROM {child}").fetchall()[0][0]
+                for child, _ in importer.CHILDREN[table]}
+    assert any(children.values()), f"the fixture has rows referring to {table}"
+    before = data_snapshot(con)
+    frame = importer.export_frame(con, table)
+    if column == "households":
+        frame[column] = frame[column].astype("Int64") + 7
+    else:
+        frame[column] = "自定义类型"
+    report, result = importer.import_file(con, table, exports.csv_bytes(frame), f"{table}.csv", update=True,
+                                          actor=ADMIN)
+    assert report.problems == [], [p.message for p in report.problems]
+    assert (result.added, result.updated) == (0, len(frame))
+    assert importer.export_frame(con, table)[column].astype(str).tolist() == frame[column].astype(str).tolist()
+    assert {c: con.execute(f"SELECT count(*) FROM {c}").fetchall()[0][0] for c in children} == children
+    assert "恢复被更新的" in importer.undo(con, result.batch_id, actor=ADMIN)
+    assert data_snapshot(con) == before

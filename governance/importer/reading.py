@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from governance.importer.limits import _blocks, check_file
 from governance.importer.problems import ImportRefused, Problem, _file_problem
 from governance.importer.specs import MAX_FILE_BYTES, Spec, _norm_header, header_map
 
@@ -61,17 +62,6 @@ def _decode(data: bytes) -> str:
         except UnicodeDecodeError:
             continue
     raise _file_problem("无法识别文件的文字编码", "UTF-8 或 GBK 编码的 CSV（Excel“另存为 CSV”即可）")
-
-
-def _blocks(data: bytes | Path, size: int = 1 << 22):
-    if isinstance(data, Path):
-        with data.open("rb") as f:
-            while block := f.read(size):
-                yield block
-    else:
-        view = memoryview(data)
-        for i in range(0, len(data), size):
-            yield view[i:i + size]
 
 
 def _encoding(data: bytes | Path) -> str:
@@ -127,6 +117,7 @@ def _xlsx_merged(data: bytes, sheet_path: str) -> list[tuple[int, int, int, int]
 def sheet_names(data: bytes) -> list[str]:
     import openpyxl
 
+    check_file(data, "workbook.xlsx")
     wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
     try:
         return list(wb.sheetnames)
@@ -207,6 +198,7 @@ def read_raw(data: bytes, file_name: str, spec: Spec, sheet: str | None = None,
     """Cells of the file under its header row; raises ImportRefused for an unusable file.
     `known` (normalised header -> column) defaults to the spec's headers and aliases."""
     _check_size(data, max_bytes)
+    check_file(data, file_name)  # rows, columns, cell length, a workbook's unzipped size: before reading
     problems: list[Problem] = []
     if data[:4] == b"PK\x03\x04":
         rows, problems = _read_xlsx(data, sheet)
@@ -282,6 +274,7 @@ def read_chunks(data: bytes | Path, file_name: str, spec: Spec, sheet: str | Non
     if size > max_bytes:
         raise _file_problem(f"文件大小为 {_mb(size)}，超过上限 {_mb(max_bytes)}",
                             "更小的文件：可按年份或社区拆成几个文件分别导入")
+    check_file(data, file_name)  # rows, columns, cell length, a workbook's unzipped size: before reading
     head = file_head(data, 65536)
     plain_csv = (head[:4] != b"PK\x03\x04" and head[:8] != b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
                  and not file_name.lower().endswith((".xlsx", ".xlsm")))

@@ -3,13 +3,30 @@ key, the id the importer assigns and the names it resolves; and how a header tex
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from dataclasses import dataclass
 
 from governance.labels import TABLE_LABELS
 
-MAX_FILE_BYTES = 500 * 1024 * 1024  # command line; the page is limited by server.maxUploadSize
+
+
+def _env_int(name: str, default: int) -> int:
+    """A limit from the environment (GOVERNANCE_<NAME>), else its default."""
+    value = os.environ.get(f"GOVERNANCE_{name}", "").strip()
+    return int(value) if value.isdigit() and int(value) > 0 else default
+
+
+# Limits of an imported file, checked BEFORE it is read (see importer.limits); each can be set by
+# the environment variable GOVERNANCE_<name>, e.g. GOVERNANCE_MAX_CSV_ROWS=3000000.
+MAX_FILE_BYTES = _env_int("MAX_FILE_BYTES", 500 * 1024 * 1024)  # command line; the page: server.maxUploadSize
+MAX_CSV_ROWS = _env_int("MAX_CSV_ROWS", 2_000_000)      # lines of a CSV (read in chunks)
+MAX_SHEET_ROWS = _env_int("MAX_SHEET_ROWS", 100_000)    # rows of one worksheet (a sheet is read whole)
+MAX_COLUMNS = _env_int("MAX_COLUMNS", 200)              # columns of a CSV or a worksheet
+MAX_CELL_CHARS = _env_int("MAX_CELL_CHARS", 32_767)     # characters of one cell (Excel's own limit)
+MAX_PART_BYTES = _env_int("MAX_PART_BYTES", 100 * 1024 * 1024)   # uncompressed size of one part of a .xlsx
+MAX_UNZIPPED_BYTES = _env_int("MAX_UNZIPPED_BYTES", 300 * 1024 * 1024)  # all parts of a .xlsx together
 MAX_PROBLEMS_KEPT = 10_000  # all problems are counted; this many are listed
 DEMO_REMOVAL = "demo_data"  # import_batches.table_name of the "remove the demonstration data" action
 SATISFACTION = ["非常满意", "满意", "基本满意", "不满意", "非常不满意"]

@@ -15,7 +15,7 @@ from governance.importer import scoping
 from governance.importer.demo_removal import _restore_demo
 from governance.importer.problems import _refuse
 from governance.importer.specs import CHILDREN, DEMO_REMOVAL
-from governance.importer.writing import _PK, _columns, _in_transaction
+from governance.importer.writing import _PK, _columns, _in_transaction, update_sets
 from governance.labels import TABLE_LABELS
 from governance.schema import DATA_TABLES
 
@@ -52,7 +52,7 @@ def _undo_table(cur, table: str, batch_id: int) -> tuple[int, int]:
     n_deleted = cur.execute(f"DELETE FROM {table} WHERE ({keycols}) IN {_added(table, batch_id)}").fetchall()[0][0]
     cols = [c for c in _columns(cur, table) if c not in pk]
     on = " AND ".join(f"t.{k} = u.{k}" for k in pk)
-    sets = ", ".join(f"{c} = u.{c}" for c in cols)
+    sets = update_sets(cur, table, cols)
     n_restored = cur.execute(f"UPDATE {table} t SET {sets} FROM undo_{table} u "
                              f"WHERE u.undo_batch = {int(batch_id)} AND {on}").fetchall()[0][0]
     cur.execute(f"DELETE FROM undo_{table} WHERE undo_batch = ?", [batch_id])

@@ -78,6 +78,8 @@ def workbook_sources(data: bytes, file_name: str, max_bytes: int = MAX_FILE_BYTE
                                          "每个工作表一张表的 .xlsx；CSV 请选择对应的数据表分别导入")])
         try:
             names = sheet_names(data)
+        except ImportRefused:
+            raise
         except Exception:
             raise ImportRefused([Problem(None, "", "", "无法打开这个 Excel 文件（文件已损坏，或不是 .xlsx 格式）",
                                          "用 Excel 另存为 .xlsx 后重试")]) from None

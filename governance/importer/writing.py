@@ -15,7 +15,7 @@ from governance.access import Actor, Scope, require, set_scope
 from governance.importer import scoping
 from governance.importer.problems import BatchResult, ImportRefused, Problem, Report
 from governance.importer.reading import _Ragged, read_chunks
-from governance.importer.specs import MAX_FILE_BYTES, SPECS, Spec, header_map
+from governance.importer.specs import CHILDREN, MAX_FILE_BYTES, SPECS, Spec, header_map
 from governance.importer.validation import (
     _applied_batch_with_hash, _same_file_problem, _sha256, check_chunk, finish, plan_columns,
 )
@@ -55,6 +55,26 @@ def _columns(con, table: str) -> list[str]:
     return [r[0] for r in con.execute(
         "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
         [table]).fetchall()]
+
+
+def _key_cols(con, table: str) -> set[str]:
+    """Columns of `table`'s primary key and unique constraints. An UPDATE must not SET them: DuckDB
+    turns an update of an indexed column into a delete and insert, which a row with children
+    (a community with compounds) fails with a foreign-key error. A row matched for update has the
+    same natural key anyway, so leaving them out changes nothing. For a table other rows refer to
+    (CHILDREN), its own foreign-key columns are indexed too and are left out as well: there they
+    are part of the natural key or follow from it (a building's community is its compound's).
+    Rows without children (tickets) may still move to another community."""
+    kinds = "'PRIMARY KEY', 'UNIQUE'" + (", 'FOREIGN KEY'" if table in CHILDREN else "")
+    rows = con.execute("SELECT constraint_column_names FROM duckdb_constraints() WHERE table_name = ? "
+                       f"AND constraint_type IN ({kinds})", [table]).fetchall()
+    return {c for (cols,) in rows for c in cols}
+
+
+def update_sets(con, table: str, columns) -> str:
+    """The SET list of an update of `table` from `u`: its own non-key columns only (see _key_cols)."""
+    keys = _key_cols(con, table)
+    return ", ".join(f"{c} = u.{c}" for c in columns if c not in keys)
 
 
 def _next_batch_id(con) -> int:
@@ -239,7 +259,7 @@ def _write_rows(con, spec: Spec, rows: pd.DataFrame, batch: int) -> tuple[int, i
         on = " AND ".join(f"t.{k} = u.{k}" for k in pk)
         con.execute(f"INSERT INTO undo_{table} SELECT {batch}, t.* FROM {table} t "
                     f"WHERE EXISTS (SELECT 1 FROM _upd u WHERE {on})")
-        sets = ", ".join(f"{c} = u.{c}" for c in changed.columns if c not in pk)
+        sets = update_sets(con, table, changed.columns)
         con.execute(f"UPDATE {table} t SET {sets} FROM _upd u WHERE {on}")
     if len(new):
         _new = new  # noqa: F841
