@@ -94,6 +94,20 @@ def chart_png(fig_json: str, width: int = 1100, height: int = 560) -> bytes | No
         return None
 
 
+def _run_async(make_coro):
+    """asyncio.run(make_coro()), in a thread of its own when this thread already runs an event loop
+    (Playwright's sync API does, in the tests and the load drill: asyncio.run would refuse)."""
+    import asyncio
+    import concurrent.futures
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(make_coro())
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(make_coro())).result()
+
+
 def charts_png(figs_json: list[str], width: int = 1100, height: int = 560) -> list[bytes | None]:
     """Several Plotly figures (JSON) as PNGs in one Kaleido browser session (a chromium start costs
     about as much as drawing three charts); per figure None if it fails, all None without chromium."""
@@ -124,7 +138,7 @@ def charts_png(figs_json: list[str], width: int = 1100, height: int = 560) -> li
         if not todo:
             break
         try:
-            drawn = asyncio.run(draw([figs_json[i] for i in todo]))
+            drawn = _run_async(lambda: draw([figs_json[i] for i in todo]))
         except Exception:  # noqa: BLE001 - no browser: the files say so where each chart would be
             continue
         for i, png in zip(todo, drawn):

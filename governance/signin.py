@@ -91,9 +91,9 @@ def _unauthorized_screen(email: str | None) -> None:
 
 def _unauthorized_body(email: str | None) -> None:
     st.title("未授权")
-    shown = email or "（身份提供方没有提供邮箱）"
-    st.error(f"账号 {md_escape(shown)} 已通过统一身份认证，但还没有登记为本看板的用户，不能查看数据。"
-             "请联系本看板的管理员为您添加账号（角色和范围）。", icon=":material/block:")
+    st.error("您的账号已通过统一身份认证，但还没有登记为本看板的用户，不能查看数据。"
+             "请把下面的账号告诉本看板的管理员，请其为您添加账号（角色和范围）。", icon=":material/block:")
+    st.text(f"账号：{email or '（身份提供方没有提供邮箱）'}")   # as text, exactly as the provider gave it
     if st.button("退出登录", key="signin_logout_unauthorized", icon=":material/logout:"):
         st.logout()
 
