@@ -204,17 +204,22 @@ def rank(values: pd.Series, direction: str) -> pd.DataFrame:
     v = pd.to_numeric(values, errors="coerce").astype("float64")
     if direction == LOWER:
         v = -v
-    valid = v.dropna()
-    n_valid, n = len(valid), len(v)
-    out = pd.DataFrame(index=v.index, columns=["rank", "n", "percentile", "note"], dtype=object)
-    for idx, x in v.items():
-        if math.isnan(x):
-            out.loc[idx] = [n_valid + 1, n, None, MISSING_NOTE]
-            continue
-        better = int((valid > x).sum())
-        worse = int((valid < x).sum())
-        pct = 100.0 * worse / (n_valid - 1) if n_valid > 1 else None
-        out.loc[idx] = [better + 1, n, pct, NEUTRAL_NOTE if direction == NEUTRAL else ""]
+    x = v.to_numpy()
+    missing = np.isnan(x)
+    ordered = np.sort(x[~missing])
+    n_valid, n = len(ordered), len(x)
+    # strictly better / strictly worse counts by binary search in the sorted valid values (one pass
+    # for all communities instead of two comparisons with every other community per community)
+    better = n_valid - np.searchsorted(ordered, x, side="right")
+    worse = np.searchsorted(ordered, x, side="left")
+    note = NEUTRAL_NOTE if direction == NEUTRAL else ""
+    out = pd.DataFrame({
+        "rank": pd.array(np.where(missing, n_valid + 1, better + 1).tolist(), dtype=object),
+        "n": pd.array([n] * n, dtype=object),
+        "percentile": pd.array([None if m or n_valid <= 1 else 100.0 * int(w) / (n_valid - 1)
+                                for m, w in zip(missing, worse)], dtype=object),
+        "note": pd.array([MISSING_NOTE if m else note for m in missing], dtype=object),
+    }, index=v.index)
     return out
 
 
