@@ -43,11 +43,13 @@ def test_deep_link_in_a_fresh_context(open_url, url_path):
 def test_root_opens_overview(open_url):
     page = open_url("")
     assert urlparse(page.url).path == "/overview"
-    assert page.get_by_role("heading", name="总览").count() >= 1
+    page.get_by_role("heading", name="总览").first.wait_for(timeout=60_000)
 
 
 def first_metric(page):
-    return page.locator("[data-testid='stMetricValue']").first.inner_text()
+    value = page.locator("[data-testid='stMetricValue']").first
+    value.wait_for(timeout=60_000)
+    return value.inner_text()
 
 
 def test_filter_updates_url_and_reload_restores_view(open_url):
