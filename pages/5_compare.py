@@ -140,8 +140,10 @@ figure_key = view_key[:2] + view_key[3:]   # the charts do not depend on k (perc
 
 
 def _comparison():
-    values = cmp.community_values(*family_inputs, weights)
-    peer_groups = {cid: cmp.peers(features, cid, k) for cid in chosen}
+    values = runtime.derived("compare/values", view_key[0], lambda: cmp.community_values(*family_inputs, weights))
+    # a community's k nearest are the first k of its MAX_K nearest: changing k recomputes no distance
+    peer_groups = {cid: runtime.derived("compare/peers", (cid,), lambda: cmp.peers(features, cid, cmp.MAX_K))[:k]
+                   for cid in chosen}
     return len(values), peer_groups, cmp.comparison(values, chosen, peer_groups)
 
 
