@@ -93,8 +93,10 @@ def write_ticket_csv(db_path: Path, out: Path, n: int, seed: int = 7, prefix: st
 # The real server
 
 
-def start_server(db_path: Path, log_path: Path, port: int | None = None, timeout: float = 90):
-    """`streamlit run app.py` on a free port with $GOVERNANCE_DB = db_path; returns (process, base URL)."""
+def start_server(db_path: Path, log_path: Path, port: int | None = None, timeout: float = 90,
+                 script: Path | None = None):
+    """`streamlit run app.py` (or `script`) on a free port with $GOVERNANCE_DB = db_path; returns
+    (process, base URL)."""
     import os
     import socket
     import subprocess
@@ -106,7 +108,7 @@ def start_server(db_path: Path, log_path: Path, port: int | None = None, timeout
             port = s.getsockname()[1]
     log = open(log_path, "w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
+        [sys.executable, "-m", "streamlit", "run", str(script or ROOT / "app.py"), "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
         cwd=ROOT, env={**os.environ, "GOVERNANCE_DB": str(db_path)}, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
