@@ -328,19 +328,26 @@ def _pct(values: list[float], q: float) -> float:
     return s[k]
 
 
-def run(sessions: int = 30, rounds: int = 3, import_rows: int = 100_000, db_source: Path | None = None,
-        pages: list[str] | None = None, think: float = 0.3, log=print) -> dict:
-    """Start a server, drive the viewers and the import, check what they saw; return the figures."""
-    from governance import db as gdb
+def _work_copy(prefix: str, db_source: Path | None) -> tuple[Path, Path]:
+    """A scratch folder with the drill's own database: a copy of `db_source`, or the demo data."""
     from governance.demo import build_demo_database
 
-    pages = [p for p in (pages or VIEW_PAGES) if any((ROOT / "pages").glob(f"*_{p}.py"))]  # pages that exist
-    work = Path(tempfile.mkdtemp(prefix="gov-load-"))
+    work = Path(tempfile.mkdtemp(prefix=prefix))
     path = work / "load.duckdb"
     if db_source:
         shutil.copy(db_source, path)
     else:
         build_demo_database(path)
+    return work, path
+
+
+def run(sessions: int = 30, rounds: int = 3, import_rows: int = 100_000, db_source: Path | None = None,
+        pages: list[str] | None = None, think: float = 0.3, log=print) -> dict:
+    """Start a server, drive the viewers and the import, check what they saw; return the figures."""
+    from governance import db as gdb
+
+    pages = [p for p in (pages or VIEW_PAGES) if any((ROOT / "pages").glob(f"*_{p}.py"))]  # pages that exist
+    work, path = _work_copy("gov-load-", db_source)
 
     # Who looks at what: half the viewers the whole data set, the others one street each.
     con = gdb.connect(path, read_only=True)
@@ -490,14 +497,7 @@ def run_link(sessions: int, page: str = "compare", query: str = COMPARE_LINK, db
     started server; the time until each one's page has finished running, and the server's CPU."""
     from urllib.parse import quote
 
-    from governance.demo import build_demo_database
-
-    work = Path(tempfile.mkdtemp(prefix="gov-link-"))
-    path = work / "load.duckdb"
-    if db_source:
-        shutil.copy(db_source, path)
-    else:
-        build_demo_database(path)
+    work, path = _work_copy("gov-link-", db_source)
     qs = "&".join(f"{k}={quote(v)}" for k, v in (p.split("=", 1) for p in query.split("&") if p))
 
     async def drive(base):
