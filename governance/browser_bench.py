@@ -167,4 +167,4 @@ def print_rows(result: dict) -> None:
     if result["rows"]:
         fb = statistics.median(r["floor_bytes"] for r in result["rows"])
         print(f"基准页（一张小 Plotly 图）每次收到 {fb / 1024:,.0f} KB。社区对比的链接：" + "；".join(
-            f"{r['page']}·{r['selection']} = {unquote(r['url'])}" for r in result["rows"] if "个社区" in r["selection"]))
+            f"{r['page']}·{r['selection']} = {unquote(r['url'])}" for r in result["rows"] if r["selection"] in ("3个社区", "8个社区")))
