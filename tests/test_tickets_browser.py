@@ -19,7 +19,7 @@ def test_yuyuan_shows_three_rates_and_trust_property_before_after(open_url):
     assert "举一反三" in body and "件有效回访" in body
     # the before/after of the trust property management, with its change, and its ticket list
     page.get_by_text("做法前后：该类诉求是否减少").scroll_into_view_if_needed()
-    page.get_by_text("-68%").first.wait_for(timeout=60_000)
+    page.get_by_text("-68%").first.wait_for(state="attached", timeout=60_000)   # a cell of the table (drawn on a canvas)
     page.locator(".js-plotly-plot").filter(has_text="信托制物业").first.wait_for(timeout=60_000)
     button = page.get_by_role("button", name="下载该做法前后的诉求清单（44 件，CSV）")
     button.scroll_into_view_if_needed()
