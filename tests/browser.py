@@ -106,6 +106,12 @@ def open_page(browser, url: str, viewport=(1400, 900), **context_args):
     return page
 
 
+def wait_for_charts(page, timeout: float = 60_000) -> None:
+    """Wait until every Plotly chart on the page has drawn its SVG (its text is only then readable)."""
+    page.wait_for_function("""() => [...document.querySelectorAll("[data-testid='stPlotlyChart']")]
+        .every(c => c.querySelector('.main-svg'))""", timeout=timeout)
+
+
 def metric_value(page, label: str, timeout: float = 60_000) -> str:
     """The value of the metric card whose label contains `label`, once that card is drawn.
 

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from governance.navigation import existing_pages
-from tests.browser import choose, wait_for_app
+from tests.browser import choose, wait_for_app, wait_for_charts
 
 pytestmark = pytest.mark.browser
 PAGES = existing_pages()
@@ -87,9 +87,11 @@ def test_every_page_keeps_its_filters_in_the_url(open_url, url_path):
     page.wait_for_function("() => location.search.includes('to=2023-06')")
     q = query(page)
     assert q["community"] == "西山社区" and q["to"] == "2023-06"
+    wait_for_charts(page)
     before = page.locator("[data-testid='stMain']").inner_text()
     page.reload()
     wait_for_app(page)
+    wait_for_charts(page)
     assert query(page)["to"] == "2023-06"
     assert page.get_by_role("combobox", name="截止月份", exact=True).input_value() == "2023-06"
     assert page.get_by_role("combobox", name="社区", exact=True).input_value() == "西山社区"
