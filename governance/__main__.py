@@ -249,7 +249,9 @@ def _bench(args) -> int:
     if not path.exists():
         print(f"找不到数据库 {path}；可先运行 python -m governance demo --scale province --db {path}", file=sys.stderr)
         return 1
-    return run_bench(path, repeat=args.repeat, renders=args.renders)
+    pages = [p.strip() for p in args.pages.split(",")] if args.pages else None
+    return run_bench(path, repeat=args.repeat, renders=args.renders, pages=pages, browser_warm=args.browser_warm,
+                     only=args.only)
 
 
 def _bulletin(args) -> int:
@@ -341,6 +343,9 @@ def main(argv: list[str] | None = None) -> int:
     bench.add_argument("--db", help="数据库路径（默认 $GOVERNANCE_DB 或 data/governance.duckdb）")
     bench.add_argument("--repeat", type=int, default=20, help="每个查询重复次数（默认 20）")
     bench.add_argument("--renders", type=int, default=3, help="每页渲染重复次数（默认 3）")
+    bench.add_argument("--browser-warm", type=int, default=2, help="浏览器部分每个链接的热加载次数（默认 2）")
+    bench.add_argument("--only", choices=["browser", "server"], help="只运行浏览器部分，或只运行服务器部分")
+    bench.add_argument("--pages", help="只测这些页面（url_path，逗号分隔），如 compare,overview")
     bul = sub.add_parser("bulletin", help="写出月度通报（Word 或 PDF）")
     bul.add_argument("--scope", required=True, help="省、市、区、街道或社区的名称，如 江堤街道")
     bul.add_argument("--month", required=True, help="通报月份 YYYY-MM，如 2023-08")

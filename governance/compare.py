@@ -173,8 +173,9 @@ def distances(features: pd.DataFrame, community_id: int) -> pd.Series:
 def peers(features: pd.DataFrame, community_id: int, k: int = DEFAULT_K) -> list[int]:
     """The k nearest communities of the same type, nearest first (ties by community_id)."""
     d = distances(features, community_id).dropna()
-    order = sorted(d.index, key=lambda i: (round(float(d[i]), 12), i))
-    return [int(i) for i in order[:k]]
+    # plain floats and ints (not a Series lookup per comparison): thousands of communities at province scale
+    order = sorted(zip((round(float(x), 12) for x in d.to_numpy()), (int(i) for i in d.index)))
+    return [i for _, i in order[:k]]
 
 
 # ---------------------------------------------------------------- values, ranks, percentiles
@@ -204,18 +205,35 @@ def rank(values: pd.Series, direction: str) -> pd.DataFrame:
     v = pd.to_numeric(values, errors="coerce").astype("float64")
     if direction == LOWER:
         v = -v
-    valid = v.dropna()
-    n_valid, n = len(valid), len(v)
-    out = pd.DataFrame(index=v.index, columns=["rank", "n", "percentile", "note"], dtype=object)
-    for idx, x in v.items():
-        if math.isnan(x):
-            out.loc[idx] = [n_valid + 1, n, None, MISSING_NOTE]
-            continue
-        better = int((valid > x).sum())
-        worse = int((valid < x).sum())
-        pct = 100.0 * worse / (n_valid - 1) if n_valid > 1 else None
-        out.loc[idx] = [better + 1, n, pct, NEUTRAL_NOTE if direction == NEUTRAL else ""]
+    x = v.to_numpy()
+    missing = np.isnan(x)
+    ordered = np.sort(x[~missing])
+    n_valid, n = len(ordered), len(x)
+    # strictly better / strictly worse counts by binary search in the sorted valid values (one pass
+    # for all communities instead of two comparisons with every other community per community)
+    better = n_valid - np.searchsorted(ordered, x, side="right")
+    worse = np.searchsorted(ordered, x, side="left")
+    note = NEUTRAL_NOTE if direction == NEUTRAL else ""
+    out = pd.DataFrame({
+        "rank": pd.array(np.where(missing, n_valid + 1, better + 1).tolist(), dtype=object),
+        "n": pd.array([n] * n, dtype=object),
+        "percentile": pd.array([None if m or n_valid <= 1 else 100.0 * int(w) / (n_valid - 1)
+                                for m, w in zip(missing, worse)], dtype=object),
+        "note": pd.array([MISSING_NOTE if m else note for m in missing], dtype=object),
+    }, index=v.index)
     return out
+
+
+def _rank_in(ordered: np.ndarray, n: int, x: float, direction: str) -> tuple:
+    """rank(), for one value `x` (already negated for LOWER) among a population of `n` whose valid
+    values, sorted, are `ordered`: (rank, n, percentile, note), as rank() gives it."""
+    n_valid = len(ordered)
+    if math.isnan(x):
+        return n_valid + 1, n, None, MISSING_NOTE
+    better = n_valid - int(np.searchsorted(ordered, x, side="right"))
+    worse = int(np.searchsorted(ordered, x, side="left"))
+    pct = 100.0 * worse / (n_valid - 1) if n_valid > 1 else None
+    return better + 1, n, pct, NEUTRAL_NOTE if direction == NEUTRAL else ""
 
 
 def comparison(values: pd.DataFrame, chosen: list[int], peer_groups: dict[int, list[int]]) -> pd.DataFrame:
@@ -223,9 +241,16 @@ def comparison(values: pd.DataFrame, chosen: list[int], peer_groups: dict[int, l
     among all communities and among its peer group (itself + its peers), notes, and whether it is the
     best of the chosen communities. Order: ROWS, then the chosen order."""
     v = values.set_index("community_id")
+    pos = {cid: i for i, cid in enumerate(v.index)}
+    groups = {cid: [cid] + [p for p in peer_groups.get(cid, []) if p in pos] for cid in chosen}
     out = []
     for row in ROWS:
-        everyone = rank(v[row.key], row.direction)
+        # one sorted array per indicator; each chosen community is ranked in it by binary search
+        # (ranking all 5,000 communities one by one on every rerun took seconds at province scale)
+        x = pd.to_numeric(v[row.key], errors="coerce").astype("float64").to_numpy()
+        if row.direction == LOWER:
+            x = -x
+        ordered = np.sort(x[~np.isnan(x)])
         best_ids: set[int] = set()
         if row.direction != NEUTRAL:
             chosen_vals = pd.to_numeric(v.loc[chosen, row.key], errors="coerce").astype("float64").dropna()
@@ -233,12 +258,13 @@ def comparison(values: pd.DataFrame, chosen: list[int], peer_groups: dict[int, l
                 target = chosen_vals.max() if row.direction == HIGHER else chosen_vals.min()
                 best_ids = {int(i) for i in chosen_vals.index[np.isclose(chosen_vals, target, rtol=0, atol=1e-12)]}
         for cid in chosen:
-            group = [cid] + [p for p in peer_groups.get(cid, []) if p in v.index]
-            in_group = rank(v.loc[group, row.key], row.direction).loc[cid]
-            mine = everyone.loc[cid]
+            mine_x = float(x[pos[cid]])
+            gx = x[[pos[g] for g in groups[cid]]]
+            rank_all, n_all, pct_all, note = _rank_in(ordered, len(x), mine_x, row.direction)
+            rank_peer, n_peer, pct_peer, _ = _rank_in(np.sort(gx[~np.isnan(gx)]), len(gx), mine_x, row.direction)
             value = v.at[cid, row.key]
             value = None if pd.isna(value) else float(value)
-            notes = [mine["note"]] if mine["note"] else []
+            notes = [note] if note else []
             den = None if row.denominator is None else v.at[cid, row.denominator]
             den = None if den is None or pd.isna(den) else float(den)
             num = None if row.numerator is None else v.at[cid, row.numerator]
@@ -248,8 +274,8 @@ def comparison(values: pd.DataFrame, chosen: list[int], peer_groups: dict[int, l
             out.append(dict(
                 community_id=cid, key=row.key, code=row.code, indicator=row.label, family=INDICATORS[row.code].family,
                 value=value, numerator=num, denominator=den,
-                rank_all=int(mine["rank"]), n_all=int(mine["n"]), pct_all=mine["percentile"],
-                rank_peer=int(in_group["rank"]), n_peer=int(in_group["n"]), pct_peer=in_group["percentile"],
+                rank_all=rank_all, n_all=n_all, pct_all=pct_all,
+                rank_peer=rank_peer, n_peer=n_peer, pct_peer=pct_peer,
                 best=cid in best_ids, note="；".join(notes),
             ))
     return pd.DataFrame(out)

@@ -93,8 +93,10 @@ def write_ticket_csv(db_path: Path, out: Path, n: int, seed: int = 7, prefix: st
 # The real server
 
 
-def start_server(db_path: Path, log_path: Path, port: int | None = None, timeout: float = 90):
-    """`streamlit run app.py` on a free port with $GOVERNANCE_DB = db_path; returns (process, base URL)."""
+def start_server(db_path: Path, log_path: Path, port: int | None = None, timeout: float = 90,
+                 script: Path | None = None):
+    """`streamlit run app.py` (or `script`) on a free port with $GOVERNANCE_DB = db_path; returns
+    (process, base URL)."""
     import os
     import socket
     import subprocess
@@ -106,7 +108,7 @@ def start_server(db_path: Path, log_path: Path, port: int | None = None, timeout
             port = s.getsockname()[1]
     log = open(log_path, "w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
+        [sys.executable, "-m", "streamlit", "run", str(script or ROOT / "app.py"), "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
         cwd=ROOT, env={**os.environ, "GOVERNANCE_DB": str(db_path)}, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
@@ -140,6 +142,23 @@ def peak_rss_mb(pid: int) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far (/proc/PID/stat, clock ticks)."""
+    import os
+
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return float("nan")
+
+
+def load_average() -> str:
+    import os
+
+    return "/".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -309,19 +328,26 @@ def _pct(values: list[float], q: float) -> float:
     return s[k]
 
 
-def run(sessions: int = 30, rounds: int = 3, import_rows: int = 100_000, db_source: Path | None = None,
-        pages: list[str] | None = None, think: float = 0.3, log=print) -> dict:
-    """Start a server, drive the viewers and the import, check what they saw; return the figures."""
-    from governance import db as gdb
+def _work_copy(prefix: str, db_source: Path | None) -> tuple[Path, Path]:
+    """A scratch folder with the drill's own database: a copy of `db_source`, or the demo data."""
     from governance.demo import build_demo_database
 
-    pages = [p for p in (pages or VIEW_PAGES) if any((ROOT / "pages").glob(f"*_{p}.py"))]  # pages that exist
-    work = Path(tempfile.mkdtemp(prefix="gov-load-"))
+    work = Path(tempfile.mkdtemp(prefix=prefix))
     path = work / "load.duckdb"
     if db_source:
         shutil.copy(db_source, path)
     else:
         build_demo_database(path)
+    return work, path
+
+
+def run(sessions: int = 30, rounds: int = 3, import_rows: int = 100_000, db_source: Path | None = None,
+        pages: list[str] | None = None, think: float = 0.3, log=print) -> dict:
+    """Start a server, drive the viewers and the import, check what they saw; return the figures."""
+    from governance import db as gdb
+
+    pages = [p for p in (pages or VIEW_PAGES) if any((ROOT / "pages").glob(f"*_{p}.py"))]  # pages that exist
+    work, path = _work_copy("gov-load-", db_source)
 
     # Who looks at what: half the viewers the whole data set, the others one street each.
     con = gdb.connect(path, read_only=True)
@@ -344,7 +370,11 @@ def run(sessions: int = 30, rounds: int = 3, import_rows: int = 100_000, db_sour
     figures: dict = {"sessions": sessions, "rounds": rounds, "pages": pages, "import_rows": import_rows}
     try:
         times: dict = {}
-        result = _run_async(_drive(base, queries, pages, rounds, think, csv_path, times, quote))
+        cpu0 = cpu_seconds(proc.pid)
+        result = _run_async(_drive(base, queries, pages, rounds, think, csv_path if import_rows > 0 else None,
+                                   times, quote))
+        figures["cpu_s"] = cpu_seconds(proc.pid) - cpu0
+        figures["load_average"] = load_average()
         figures["peak_rss_mb"] = peak_rss_mb(proc.pid)
     finally:
         stop_server(proc)
@@ -377,6 +407,7 @@ def run(sessions: int = 30, rounds: int = 3, import_rows: int = 100_000, db_sour
 
     figures.update({
         "renders": len(renders), "median_s": statistics.median(times_all), "p95_s": _pct(times_all, 0.95),
+        "cpu_per_view_s": figures["cpu_s"] / max(1, len(renders) + len(finals) + len(queries)),
         "max_s": max(times_all), "errors": errors, "reruns_for_new_data": sum(r.reruns for r in renders),
         "import_upload_to_done_s": times.get("done", float("nan")) - times.get("upload", float("nan")),
         "import_click_to_done_s": times.get("done", float("nan")) - times.get("click", float("nan")),
@@ -428,7 +459,9 @@ async def _drive(base, queries, pages, rounds, think, csv_path, times, quote):
 
     renders: list[Render] = []
     t0 = time.time()
-    importer = threading.Thread(target=import_in_browser, args=(base, csv_path, times), daemon=True)
+    # no file (--import-rows 0): nobody imports, and nothing waits for an import that is not there
+    importer = (threading.Thread(target=import_in_browser, args=(base, csv_path, times), daemon=True)
+                if csv_path else None)
 
     async def view(i, v):
         rng = random.Random(i)
@@ -440,9 +473,10 @@ async def _drive(base, queries, pages, rounds, think, csv_path, times, quote):
                 renders.append(r)
                 await asyncio.sleep(rng.uniform(0, think))
 
-    importer.start()
+    if importer:
+        importer.start()
     await asyncio.gather(*(view(i, v) for i, v in enumerate(viewers)))
-    while importer.is_alive():  # the import must end before "afterwards" can be checked
+    while importer and importer.is_alive():  # the import must end before "afterwards" can be checked
         await asyncio.sleep(0.5)
     seconds = time.time() - t0
     # Afterwards: every session, on the same connection (no restart), draws the tickets page again.
@@ -454,6 +488,69 @@ async def _drive(base, queries, pages, rounds, think, csv_path, times, quote):
     return {"renders": renders, "finals": finals, "before": before, "seconds": seconds}
 
 
+COMPARE_LINK = "communities=江欣苑社区,西山社区,裕园社区"
+
+
+def run_link(sessions: int, page: str = "compare", query: str = COMPARE_LINK, db_source: Path | None = None,
+             log=print) -> dict:
+    """The training-class case: `sessions` viewers open the same link at the same moment on a freshly
+    started server; the time until each one's page has finished running, and the server's CPU."""
+    from urllib.parse import quote
+
+    work, path = _work_copy("gov-link-", db_source)
+    qs = "&".join(f"{k}={quote(v)}" for k, v in (p.split("=", 1) for p in query.split("&") if p))
+
+    async def drive(base):
+        viewers = [Viewer(base, qs) for _ in range(sessions)]
+        await asyncio.gather(*(v.open() for v in viewers))
+        renders = await asyncio.gather(*(v.render(page) for v in viewers))
+        for v in viewers:
+            await v.close()
+        return renders
+
+    proc, base = start_server(path, work / "server.log")
+    try:
+        cpu0 = cpu_seconds(proc.pid)
+        renders = _run_async(drive(base))
+        cpu = cpu_seconds(proc.pid) - cpu0
+        load = load_average()
+    finally:
+        stop_server(proc)
+    times_all = [r.seconds for r in renders]
+    errors = [f"{r.page}?{query}: {e}" for r in renders for e in r.errors]
+    if not errors:
+        shutil.rmtree(work, ignore_errors=True)
+    return {"sessions": sessions, "link": f"{page}?{query}", "median_s": statistics.median(times_all),
+            "p95_s": _pct(times_all, 0.95), "max_s": max(times_all), "errors": errors, "cpu_s": cpu,
+            "cpu_per_view_s": cpu / sessions, "load_average": load}
+
+
+def link_report(f: dict) -> str:
+    return (f"{f['sessions']} sessions opening {f['link']} at once: p50 {f['median_s']:.2f} s, p95 {f['p95_s']:.2f} s, "
+            f"max {f['max_s']:.2f} s; errors {len(f['errors'])}; server CPU {f['cpu_s']:.1f} s, "
+            f"{f['cpu_per_view_s']:.2f} s per page view; load average (1/5/15 min) {f['load_average']}"
+            + "".join(f"\n  - {e}" for e in f["errors"][:10]))
+
+
+def suite(db_source: Path | None = None, import_rows: int = 2000, log=print) -> bool:
+    """Issue 13's drill: 10, 30 and 60 sessions on the same 社区对比 link; 30 sessions browsing all
+    pages without and with an import. Targets (demo database): same link p95 ≤ 5 s at 30 sessions;
+    browsing p95 ≤ 6 s without an import, ≤ 10 s with one; no errors anywhere."""
+    good = True
+    for n in (10, 30, 60):
+        f = run_link(n, db_source=db_source)
+        target = f["p95_s"] <= 5.0 if n == 30 else True
+        good &= target and not f["errors"]
+        log(link_report(f) + ("" if n != 30 else f"  [target p95 ≤ 5 s: {'met' if target else 'MISSED'}]"))
+    for rows, limit in ((0, 6.0), (import_rows, 10.0)):
+        f = run(30, 1, rows, db_source)
+        met = f["p95_s"] <= limit and ok(f)
+        good &= met
+        log(f"\n30 sessions browsing all pages, {'no import' if not rows else f'importing {rows:,} tickets'}:")
+        log(report(f) + f"\n  [target p95 ≤ {limit:.0f} s, 0 errors: {'met' if met else 'MISSED'}]")
+    return good
+
+
 def report(f: dict) -> str:
     lines = [
         f"sessions: {f['sessions']}  rounds: {f['rounds']}  pages per round: {len(f['pages'])} ({', '.join(f['pages'])})",
@@ -461,9 +558,10 @@ def report(f: dict) -> str:
         f"render time: median {f['median_s']:.2f} s, p95 {f['p95_s']:.2f} s, max {f['max_s']:.2f} s",
         f"errors: {len(f['errors'])}" + (f" (server log: {f['server_log']})" if not ok(f) else ""),
         *[f"  - {e}" for e in f["errors"][:20]],
-        f"server peak RSS: {f['peak_rss_mb']:.0f} MB",
-        f"import during load: {f['import_rows']:,} tickets; upload→done {f['import_upload_to_done_s']:.1f} s, "
-        f"click 导入→done {f['import_click_to_done_s']:.1f} s",
+        f"server peak RSS: {f['peak_rss_mb']:.0f} MB; server CPU {f['cpu_s']:.1f} s, "
+        f"{f['cpu_per_view_s']:.2f} s per page view; load average (1/5/15 min) at the end {f['load_average']}",
+        (f"import during load: {f['import_rows']:,} tickets; upload→done {f['import_upload_to_done_s']:.1f} s, "
+         f"click 导入→done {f['import_click_to_done_s']:.1f} s") if f["import_rows"] else "no import (--import-rows 0)",
         f"T1 (all communities, default period): before {f['before_total']:,}, after {f['after_total']:,}",
         f"tickets-page reads checked (card = monthly bars = before or after): {f['reads_checked']}; "
         f"during the import: {f['reads_during_import']['before']} before, {f['reads_during_import']['after']} after; "
@@ -487,7 +585,19 @@ def main(argv=None) -> int:
     parser.add_argument("--import-rows", type=int, default=100_000)
     parser.add_argument("--db", help="copy this database instead of building the demo data")
     parser.add_argument("--think", type=float, default=0.3, help="max pause between pages (s)")
+    parser.add_argument("--link", help="instead of browsing: every session opens this link at once, "
+                                       "e.g. 'compare?communities=江欣苑社区,西山社区,裕园社区'")
+    parser.add_argument("--suite", action="store_true",
+                        help="the whole drill: 10/30/60 sessions on the same 社区对比 link, 30 browsing without and with an import")
     args = parser.parse_args(argv)
+    db_source = Path(args.db) if args.db else None
+    if args.suite:
+        return 0 if suite(db_source, args.import_rows or 2000) else 1
+    if args.link:
+        page, _, query = args.link.partition("?")
+        f = run_link(args.sessions, page, query, db_source)
+        print(link_report(f))
+        return 0 if not f["errors"] else 1
     f = run(args.sessions, args.rounds, args.import_rows, Path(args.db) if args.db else None, think=args.think)
     print(report(f))
     return 0 if ok(f) else 1

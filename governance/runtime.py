@@ -93,3 +93,25 @@ def query(name: str, params: dict | None = None, max_rows: int = db.MAX_ROWS, *,
     except db.DatabaseError as exc:  # too slow, or a damaged file: a notice instead of a traceback
         st.error(str(exc), icon=":material/error:")
         st.stop()
+
+
+@st.cache_data(show_spinner=False, max_entries=500)
+def _derived(key: str, _fn):
+    return _fn()
+
+
+@st.cache_resource(show_spinner=False, max_entries=200)
+def _shared(key: str, _fn):
+    return _fn()
+
+
+def derived(name: str, parts, fn, shared: bool = False):
+    """`fn()` (something computed from query results: a comparison, a table, a figure) cached like
+    a query: per database, data version and the asking user's scope, plus `parts`, which must spell
+    out every other input of `fn` (only this key is hashed, `fn` never is).
+
+    shared=True hands every rerun the same object instead of a copy (for Plotly figures: a copy,
+    or building one from a dict, re-validates every trace); the caller must not change it."""
+    version = st.session_state.get("_data_version") or db.data_version(connection())
+    key = repr((str(db.db_path().resolve()), version, scope_key(), name, parts))
+    return (_shared if shared else _derived)(key, fn)

@@ -27,7 +27,11 @@ scope = runtime.actor().scope
 scope_label = None if scope.is_all else scope.label()
 features = runtime.query("compare/peer_features", max_rows=db.SUM_ROWS)
 ids_known = set(communities["community_id"].astype(int))
-label_of = dict(zip(communities["community_id"], communities["community"] + " · " + communities["street"]))
+label_of = runtime.derived("compare/labels", (), lambda: dict(zip(
+    communities["community_id"], communities["community"] + " · " + communities["street"])))
+# the names as written in the URL; every rerun used to work them out again for all communities
+short = runtime.derived("compare/short", (), lambda: dict(zip(communities["community_id"],
+                                                           cmp.display_names(communities))))
 
 # ------------------------------------------------------------------ URL ⇄ state
 raw = st.query_params.get("communities")
@@ -93,7 +97,8 @@ else:
     for notice in state.get("_cmp_notices", ()):
         st.warning(notice, icon=":material/warning:")
     c1, c2 = st.columns([4, 1])
-    c1.multiselect(f"对比的社区（{cmp.MIN_COMMUNITIES}–{cmp.MAX_COMMUNITIES} 个）", sorted(ids_known, key=label_of.get),
+    options = runtime.derived("compare/options", (), lambda: sorted(ids_known, key=label_of.get))
+    c1.multiselect(f"对比的社区（{cmp.MIN_COMMUNITIES}–{cmp.MAX_COMMUNITIES} 个）", options,
                    key="cmp_ids", max_selections=cmp.MAX_COMMUNITIES, format_func=label_of.get,
                    placeholder="输入社区名称搜索")
     c2.number_input("相似社区个数 k", min_value=1, max_value=cmp.MAX_K, step=1, key="cmp_k",
@@ -107,7 +112,7 @@ k = int(state["cmp_k"])
 state["_cmp_chosen"], state["_cmp_k"] = chosen, k
 
 # keep the link in step: it reproduces the view
-wanted = {"communities": cmp.url_value(chosen, communities) or None, "present": "1" if present else None,
+wanted = {"communities": ",".join(short[i] for i in chosen if i in short) or None, "present": "1" if present else None,
           "k": str(k) if k != cmp.DEFAULT_K else None}
 if not present:
     wanted["slide"] = None
@@ -127,15 +132,24 @@ if len(chosen) < cmp.MIN_COMMUNITIES:
 # ------------------------------------------------------------------ data
 settings = runtime.query("settings/in_force", params)
 weights = metrics.score_weights(settings)
-values = cmp.community_values(runtime.query("coverage/coverage_by_community", params, max_rows=db.SUM_ROWS),
-                              runtime.query("organizations/orgs_by_community", params, max_rows=db.SUM_ROWS),
-                              runtime.query("tickets/rates_by_community", params, max_rows=db.SUM_ROWS),
-                              runtime.query("compare/durations_by_community", params, max_rows=db.SUM_ROWS),
-                              weights)
-peer_groups = {cid: cmp.peers(features, cid, k) for cid in chosen}
-comp = cmp.comparison(values, chosen, peer_groups)
+family_inputs = [runtime.query(q, params, max_rows=db.SUM_ROWS) for q in (
+    "coverage/coverage_by_community", "organizations/orgs_by_community", "tickets/rates_by_community",
+    "compare/durations_by_community")]
+view_key = (tuple(sorted((k_, str(v)) for k_, v in params.items())), tuple(chosen), k, present)
+figure_key = view_key[:2] + view_key[3:]   # the charts do not depend on k (percentiles among all communities)
+
+
+def _comparison():
+    values = runtime.derived("compare/values", view_key[0], lambda: cmp.community_values(*family_inputs, weights))
+    # a community's k nearest are the first k of its MAX_K nearest: changing k recomputes no distance
+    peer_groups = {cid: runtime.derived("compare/peers", (cid,), lambda: cmp.peers(features, cid, cmp.MAX_K))[:k]
+                   for cid in chosen}
+    return len(values), peer_groups, cmp.comparison(values, chosen, peer_groups)
+
+
+# ranks among all communities: computed once per view (period, communities, k), not on every rerun
+n_values, peer_groups, comp = runtime.derived("compare/comparison", view_key, _comparison)
 info = communities.set_index("community_id")
-short = dict(zip(communities["community_id"], cmp.display_names(communities)))
 names = {cid: short[cid] for cid in chosen}
 practices_all = runtime.query("practices/practices_in_selection", params)
 practices = cmp.with_family(practices_all[practices_all["community_id"].isin(chosen)])
@@ -216,7 +230,8 @@ if present:
     st.stop()
 
 # ------------------------------------------------------------------ the side-by-side table
-table, best = cmp.side_by_side(comp, names, chosen, practices, compact=present)
+table, best = runtime.derived("compare/side_by_side", view_key,
+                              lambda: cmp.side_by_side(comp, names, chosen, practices, compact=present))
 if present and demo_notice:
     st.caption("演示数据：除六个报道社区的公开数字外均为模拟，不代表真实社区。")
 styles = best.set_index(table["指标"]).drop(columns="指标").map(
@@ -236,7 +251,7 @@ with st.container(key="cmp_cards"):
             card = pd.DataFrame({"值与名次": ["  \n".join(md_escape(x) for x in [v, *r.split("\n")] if x)
                                           for v, r in zip(table[name], ranks)]})
             st.table(card.set_axis(table["指标"].map(md_escape)))
-table_note = (f"★ 与绿色底色：所选社区中该指标的最佳值（诉求量不分好坏，不标注）。名次“3/33”为在全部 {len(values)} 个社区"
+table_note = (f"★ 与绿色底色：所选社区中该指标的最佳值（诉求量不分好坏，不标注）。名次“3/33”为在全部 {n_values} 个社区"
               f"（或相似社区组）中的名次，并列同名次；“优于 94%”为严格优于的其他有数据社区所占比例。无数据的社区排在最后。"
               f"比率后括号内为分子/分母；有效回访少于 30 件的比率不稳定。相似社区组 = 本社区 + 同类型中规模最接近的 {k} 个社区。"
               f"T9 权重取 {sel.period.end:%Y-%m-%d} 生效的设置。")
@@ -267,11 +282,15 @@ if not present:
                       help=f"把 {md_escape(names[cid])} 的相似社区加入对比（最多 {cmp.MAX_COMMUNITIES} 个社区）")
 
 # ------------------------------------------------------------------ charts
-radar = cmp.radar_figure(comp, names, chosen, height=520 if present else 480)
 monthly = {cid: runtime.query("tickets/monthly", {**params, "street": info.loc[cid, "street"],
                                                   "community": info.loc[cid, "community"]}) for cid in chosen}
-trends = cmp.trends_figure(monthly, names, chosen, practices.assign(community=practices["community_id"].map(names)),
-                           sel.period.first, sel.period.last, height=520 if present else 640)
+# the figures are built once per view and every rerun is handed the same (unchanged) objects:
+# building them, Plotly validating every trace, was most of a warm rerun's time
+radar = runtime.derived("compare/radar", figure_key, lambda: cmp.radar_figure(
+    comp, names, chosen, height=520 if present else 480), shared=True)
+trends = runtime.derived("compare/trends", figure_key, lambda: cmp.trends_figure(
+    monthly, names, chosen, practices.assign(community=practices["community_id"].map(names)),
+    sel.period.first, sel.period.last, height=520 if present else 640), shared=True)
 st.subheader("指标画像")
 ui.plotly_chart(radar, width="stretch", key="radar")
 st.caption("每条轴是一个指标在全部社区中的百分位：越靠外越好（办理时长越短越靠外）；缺数据的轴留空。")
@@ -302,7 +321,7 @@ if not present:
 # ------------------------------------------------------------------ exports
 if not present:
     st.subheader("导出")
-    flat = cmp.export_frame(comp, communities, peer_groups)
+    flat = runtime.derived("compare/export", view_key, lambda: cmp.export_frame(comp, communities, peer_groups))
     meta = {
         "title": "社区对比：" + "、".join(names[c] for c in chosen),
         "period": f"{sel.period.label()}（截至 {sel.period.end:%Y-%m-%d}）；对比不受地区筛选限制",

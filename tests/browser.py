@@ -120,6 +120,22 @@ def open_page(browser, url: str, viewport=(1400, 900), **context_args):
     return page
 
 
+def wait_for_charts(page, timeout: float = 60_000) -> None:
+    """Wait until every Plotly chart on the page has drawn its SVG (its text is only then readable)."""
+    page.wait_for_function("""() => [...document.querySelectorAll("[data-testid='stPlotlyChart']")]
+        .every(c => c.querySelector('.main-svg'))""", timeout=timeout)
+
+
+def metric_value(page, label: str, timeout: float = 60_000) -> str:
+    """The value of the metric card whose label contains `label`, once that card is drawn.
+
+    Reads one card by its own label (never a zip of all labels with all values, which can pair
+    them wrongly while a rerun is still drawing the cards)."""
+    value = page.locator("[data-testid='stMetric']").filter(has_text=label).first.locator("[data-testid='stMetricValue']")
+    value.wait_for(timeout=timeout)
+    return value.inner_text().strip()
+
+
 def choose(page, label: str, option: str, sidebar: bool = False) -> None:
     """Pick `option` in the selectbox labelled `label` (Streamlit's combobox), then wait for the rerun."""
     scope = page.locator("[data-testid=stSidebar]") if sidebar else page

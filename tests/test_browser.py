@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from governance.navigation import existing_pages
-from tests.browser import choose, wait_for_app
+from tests.browser import choose, wait_for_app, wait_for_charts
 
 pytestmark = pytest.mark.browser
 PAGES = existing_pages()
@@ -43,11 +43,13 @@ def test_deep_link_in_a_fresh_context(open_url, url_path):
 def test_root_opens_overview(open_url):
     page = open_url("")
     assert urlparse(page.url).path == "/overview"
-    assert page.get_by_role("heading", name="总览").count() >= 1
+    page.get_by_role("heading", name="总览").first.wait_for(timeout=60_000)
 
 
 def first_metric(page):
-    return page.locator("[data-testid='stMetricValue']").first.inner_text()
+    value = page.locator("[data-testid='stMetricValue']").first
+    value.wait_for(timeout=60_000)
+    return value.inner_text()
 
 
 def test_filter_updates_url_and_reload_restores_view(open_url):
@@ -80,9 +82,7 @@ def test_filters_survive_moving_between_pages(open_url):
 
 def _view_text(page) -> str:
     """The page's text once every chart has drawn (a chart still drawing has no tick labels yet)."""
-    page.wait_for_function("() => [...document.querySelectorAll('[data-testid=stPlotlyChart]')]"
-                           ".every(c => c.querySelector('.main-svg .xtick, .main-svg .slice, .main-svg text'))",
-                           timeout=60_000)
+    wait_for_charts(page)
     return page.locator("[data-testid='stMain']").inner_text()
 
 
@@ -96,6 +96,7 @@ def test_every_page_keeps_its_filters_in_the_url(open_url, url_path):
     before = _view_text(page)
     page.reload()
     wait_for_app(page)
+    wait_for_charts(page)
     assert query(page)["to"] == "2023-06"
     assert page.get_by_role("combobox", name="截止月份", exact=True).input_value() == "2023-06"
     assert page.get_by_role("combobox", name="社区", exact=True).input_value() == "西山社区"

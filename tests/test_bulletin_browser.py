@@ -21,7 +21,7 @@ def test_street_bulletin_page_and_its_files(open_url):
     page.get_by_role("heading", name="江堤街道社区治理月度通报（2023 年 8 月）").wait_for()
     for title in ("一、总体情况", "二、排名", "三、变化", "四、需关注", "五、每月一题 候选", "六、每月一题 进展",
                   "七、组织与社会组织"):
-        assert page.get_by_role("heading", name=title).count() == 1, title
+        page.get_by_role("heading", name=title).wait_for(timeout=60_000)   # strict: exactly one
     # the URL keeps the month and the street; the sidebar shows the month chosen
     assert "month=2023-08" in page.url and "street=" in page.url
     sidebar = page.locator("[data-testid=stSidebar]")

@@ -135,3 +135,25 @@ def test_a_name_shared_by_two_streets_needs_its_street(tmp_path, monkeypatch):
     # 甲社区 C1 = 1/3 at D (fixture docstring)
     assert t.loc["C1 小区党支部覆盖率", "东街道/甲社区"] == "33.3%（1/3 个小区）"
     assert dict(at.query_params)["communities"] == "东街道/甲社区,丙社区"
+
+
+def test_a_second_rerun_with_three_communities_is_answered_from_the_cache(three, monkeypatch):
+    """Issue 13: every rerun of 社区对比 used to take seconds; a rerun of the same view runs no
+    query at all (every result comes from the cache) and shows the same table."""
+    before = table(three)
+    calls = []
+    real = db.run_query
+
+    def counting(con, name, *a, **kw):
+        calls.append(name)
+        return real(con, name, *a, **kw)
+
+    monkeypatch.setattr(db, "run_query", counting)
+    three.run()
+    assert not three.exception
+    assert calls == []
+    assert table(three).equals(before)
+    # changing one widget (the peer group size) queries nothing new either: only the ranks change
+    three.number_input(key="cmp_k").set_value(3).run()
+    assert not three.exception and calls == []
+    assert table(three).loc["C2 楼栋党小组覆盖率", "江欣苑社区 名次"].endswith("相似组 1/4 · 优于 100%")

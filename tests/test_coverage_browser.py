@@ -5,22 +5,21 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from tests.browser import metric_value
+
 pytestmark = pytest.mark.browser
 
 
 def metric_values(page, *wanted: str) -> dict[str, str]:
-    """The cards' values by label, once every `wanted` label is on the page (a rerun may still be drawing)."""
-    for label in wanted:
-        page.locator("[data-testid='stMetricLabel']", has_text=label).first.wait_for(timeout=60_000)
-    labels = page.locator("[data-testid='stMetricLabel']").all_inner_texts()
-    values = page.locator("[data-testid='stMetricValue']").all_inner_texts()
-    return {label.strip(): value.strip() for label, value in zip(labels, values)}
+    """The `wanted` cards' values by label, each read from its own card once it is drawn (a rerun
+    may still be drawing: the KeyError of issue 13 came from reading the cards before they were shown)."""
+    return {label: metric_value(page, label) for label in wanted}
 
 
 def test_jiangxinyuan_published_chain_in_a_real_browser(open_url):
     page = open_url("coverage?community=江欣苑社区")
     assert page.locator("[data-testid='stException']").count() == 0
-    assert page.locator("h1").first.inner_text().strip() == "组织覆盖"
+    page.get_by_role("heading", name="组织覆盖").first.wait_for(timeout=60_000)
     m = metric_values(page, "小区党支部（个）", "楼栋党小组（个）", "党员中心户（户）")
     assert m["小区党支部（个）"] == "8"
     assert m["楼栋党小组（个）"] == "88"
@@ -33,7 +32,7 @@ def test_gap_csv_downloads_and_parses(open_url, tmp_path):
     page = open_url("coverage?community=康城社区")
     assert page.locator("[data-testid='stException']").count() == 0
     assert page.get_by_text("Page not found").count() == 0
-    shown = {label: value for label, value in metric_values(page, "小区党支部（个）").items()}
+    shown = metric_values(page, "无党支部的小区", "无楼栋党小组的楼栋")
     button = page.locator("[data-testid='stDownloadButton'] button")
     button.scroll_into_view_if_needed()
     with page.expect_download() as info:

@@ -71,6 +71,7 @@ def test_phone_every_page_fits_and_has_no_mode_bar(open_url, path):
         # one card per community instead of the side-by-side table
         assert not page.locator(".st-key-cmp_table").is_visible()
         cards = page.locator(".st-key-cmp_cards [data-testid='stTable']")
+        cards.nth(2).wait_for(timeout=60_000)
         assert cards.count() == 3 and "100.0%（88/88 栋）" in cards.first.inner_text()
 
 

@@ -7,14 +7,13 @@ import io
 
 import pytest
 
-from tests.browser import wait_for_app
+from tests.browser import metric_value, wait_for_app
 
 pytestmark = pytest.mark.browser
 
 
 def _metric(page, label: str) -> str:
-    card = page.locator("[data-testid='stMetric']").filter(has_text=label)
-    return card.locator("[data-testid='stMetricValue']").inner_text().strip()
+    return metric_value(page, label)
 
 
 def test_xishan_page_shows_43_and_152_and_downloads_the_list(open_url):
@@ -23,6 +22,7 @@ def test_xishan_page_shows_43_and_152_and_downloads_the_list(open_url):
     assert page.locator("[data-testid='stException']").count() == 0
     assert _metric(page, "S1 社会组织数") == "43"
     assert _metric(page, "S6 成员单位") == "152"
+    page.get_by_text("西山社区爱心联盟：14 → 152 家").wait_for(timeout=60_000)
     assert page.get_by_text("西山社区爱心联盟：14 → 152 家").count() == 1
     # the S6 chart labels the alliance's first and latest member units
     chart_text = page.locator("[data-testid='stPlotlyChart']").nth(1).inner_text()

@@ -7,7 +7,7 @@ from governance.province import build_province_database
 def test_bench_prints_every_section_for_every_page_and_selection(tmp_path, capsys):
     path = tmp_path / "small.duckdb"
     build_province_database(path, n_communities=80, n_tickets=60_000)
-    run_bench(path, repeat=2, renders=1, import_rows=5_000)
+    run_bench(path, repeat=2, renders=1, import_rows=5_000, browser_warm=1, browser_pages=["compare"])
     out = capsys.readouterr().out
     for title in SECTIONS:
         assert f"== {title} ==" in out, title
@@ -23,5 +23,17 @@ def test_bench_prints_every_section_for_every_page_and_selection(tmp_path, capsy
     # the import went through the importer: every row written, rollups current, nothing refused
     assert "写入 5,000 件，汇总表与诉求表一致" in out and "导入被拒" not in out
     assert "首次冷渲染中 SQL 占 s" in out
+    # the browser section: 社区对比 at every selection, with 3 and 8 communities, in 培训模式 too; every
+    # load finished (charts drawn) in a real Chromium beside the floor page, with the bytes it received
+    browser = out.split("== 浏览器 ==")[1].split("== 目标 ==")[0]
+    lines = [line for line in browser.splitlines() if line.startswith("社区对比")]
+    assert len(lines) == 4 + 4, browser
+    for line in lines:
+        cells = [c.strip() for c in line.split("|")]
+        cold, warm, floor = (float(c) for c in cells[2:5])
+        assert 0 < floor and 0 < warm and 0 < cold
+        assert cells[7].endswith("KB）") and int(cells[7].split("（")[1].split(" ")[0].replace(",", "")) > 0
+        assert cells[8] == "0"   # no exception on the page
+    assert any("| 8个社区 |" in line for line in lines) and any("（培训模式） | 3个社区 |" in line for line in lines)
     targets = out.split("== 目标 ==")[1]
-    assert targets.count("✓") + targets.count("✗") == 8
+    assert targets.count("✓") + targets.count("✗") == 10

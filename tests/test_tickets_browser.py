@@ -2,6 +2,8 @@
 
 import pytest
 
+from tests.browser import metric_value
+
 pytestmark = pytest.mark.browser
 
 
@@ -9,18 +11,16 @@ def test_yuyuan_shows_three_rates_and_trust_property_before_after(open_url):
     page = open_url("tickets?community=裕园社区")
     assert page.get_by_text("Page not found").count() == 0
     assert page.locator("[data-testid='stException']").count() == 0
-    labels = page.locator("[data-testid='stMetricLabel']").all_inner_texts()
-    values = page.locator("[data-testid='stMetricValue']").all_inner_texts()
-    shown = dict(zip(labels, values))
     for name in ("T2 响应率", "T3 解决率", "T4 满意率"):
-        label = next(k for k in shown if name in k)
-        assert shown[label].endswith("%") and shown[label] != "无数据"
+        value = metric_value(page, name)
+        assert value.endswith("%") and value != "无数据"
+    page.get_by_text("件有效回访").first.wait_for(timeout=60_000)
     body = page.inner_text("body")
     assert "举一反三" in body and "件有效回访" in body
     # the before/after of the trust property management, with its change, and its ticket list
     page.get_by_text("做法前后：该类诉求是否减少").scroll_into_view_if_needed()
-    assert page.get_by_text("-68%").count() >= 1
-    assert page.locator(".js-plotly-plot").filter(has_text="信托制物业").count() >= 1
+    page.get_by_text("-68%").first.wait_for(state="attached", timeout=60_000)   # a cell of the table (drawn on a canvas)
+    page.locator(".js-plotly-plot").filter(has_text="信托制物业").first.wait_for(timeout=60_000)
     button = page.get_by_role("button", name="下载该做法前后的诉求清单（44 件，CSV）")
     button.scroll_into_view_if_needed()
     with page.expect_download() as info:

@@ -1,0 +1,170 @@
+"""The benchmark's browser section: what users wait for, measured in headless Chromium.
+
+The dashboard (`streamlit run app.py` on the benchmark's database) and the floor page
+(scripts/floor_page.py: one small Plotly chart, nothing else) are served side by side in the same
+run. Every page at every selection the benchmark uses, plus 社区对比 with 3 and with 8 communities
+(and in 培训模式), is loaded in a fresh browser context (no cache, no session), each load
+followed by a load of the floor page, so both see the same machine at the same moment:
+
+- cold: the first load of that URL since the server started (its queries not yet cached);
+- warm: the median of the next loads (fresh contexts again: only the server's caches help);
+- floor: the median of the floor loads interleaved with this URL's loads;
+- bytes: what the browser received for the page (every HTTP response's encoded length, as
+  Chromium's DevTools protocol reports it, plus every websocket frame from the server); the
+  websocket part is the page itself (the rest is Streamlit's JavaScript, the same for every page).
+
+A load is finished when the script has finished running, nothing on the page is stale and every
+Plotly chart has drawn its SVG.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import quote, unquote
+
+ROOT = Path(__file__).resolve().parent.parent
+FLOOR_SCRIPT = ROOT / "scripts" / "floor_page.py"
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+TARGETS = {"warm_over_floor": 0.5, "cold_over_floor": 2.0}
+
+# finished: the run is over, nothing stale, every chart drawn (the page's own content is there)
+FINISHED = """() => {
+  const app = document.querySelector("[data-testid='stApp']");
+  if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
+  if (!document.querySelector("[data-testid='stMainBlockContainer'] [data-testid='stElementContainer']")) return false;
+  if (document.querySelectorAll("[data-stale='true']").length) return false;
+  const charts = document.querySelectorAll("[data-testid='stPlotlyChart']");
+  for (const c of charts) { if (!c.querySelector('.main-svg')) return false; }
+  return true;
+}"""
+
+
+def _url(path: str, params: dict) -> str:
+    qs = "&".join(f"{k}={quote(str(v))}" for k, v in params.items() if v)
+    return f"{path}?{qs}" if qs else path
+
+
+def urls(con, sels: dict, period: dict, pages: list[tuple[str, str, str]], compare_sets: dict) -> list[tuple[str, str, str]]:
+    """(page title, selection name, URL path with query) for every page and selection, then 社区对比
+    with the given community sets, normal and in 培训模式."""
+    span = {"from": f"{period['start']:%Y-%m}", "to": f"{period['end']:%Y-%m}"}
+    out = []
+    for _, title, url in pages:
+        for sel_name, region in sels.items():
+            out.append((title, sel_name, _url(url, {**region, **span})))
+    if any(url == "compare" for _, _, url in pages):
+        for label, names in compare_sets.items():
+            out.append(("社区对比", f"{label}个社区", _url("compare", {"communities": names, **span})))
+            out.append(("社区对比（培训模式）", f"{label}个社区", _url("compare", {"communities": names, "present": "1", **span})))
+    return out
+
+
+def compare_sets(con) -> dict[str, str]:
+    """3 and 8 communities for 社区对比: the reported three where they exist, then the largest."""
+    from governance import compare as cmp
+
+    communities = con.execute("SELECT community_id, street, community, residents FROM communities").df()
+    short = dict(zip(communities["community_id"], cmp.display_names(communities)))
+    reported = [short[i] for i, c in zip(communities["community_id"], communities["community"])
+                if c in ("江欣苑社区", "西山社区", "裕园社区") and short[i] == c]
+    largest = [short[i] for i in communities.sort_values(["residents", "community_id"], ascending=[False, True])["community_id"]]
+    three = (reported + [n for n in largest if n not in reported])[:3]
+    eight = (three + [n for n in largest if n not in three])[:8]
+    return {"3": ",".join(three), "8": ",".join(eight)}
+
+
+class _Load:
+    """One page load in a fresh context: seconds until finished, bytes received (all, websocket)."""
+
+    def __init__(self, browser, url: str, timeout_ms: float):
+        context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
+        try:
+            page = context.new_page()
+            cdp = context.new_cdp_session(page)
+            cdp.send("Network.enable")
+            self.http_bytes = 0
+            self.ws_bytes = 0
+
+            def finished(ev):
+                self.http_bytes += int(ev.get("encodedDataLength", 0))
+
+            def frame(ev):
+                r = ev.get("response", {})
+                data = r.get("payloadData", "")
+                # binary frames (Streamlit's protobuf) arrive base64-encoded
+                self.ws_bytes += len(base64.b64decode(data)) if r.get("opcode") == 2 else len(data.encode())
+
+            cdp.on("Network.loadingFinished", finished)
+            cdp.on("Network.webSocketFrameReceived", frame)
+            t = time.perf_counter()
+            page.goto(url, wait_until="commit", timeout=timeout_ms)
+            page.wait_for_function(FINISHED, timeout=timeout_ms, polling=50)
+            self.seconds = time.perf_counter() - t
+            self.error = page.locator("[data-testid='stException']").count()
+        finally:
+            context.close()
+
+    @property
+    def bytes(self) -> int:
+        return self.http_bytes + self.ws_bytes
+
+
+def run(db_path: Path, items: list[tuple[str, str, str]], warm: int = 2, timeout_ms: float = 300_000,
+        log=print) -> dict:
+    """Serve the dashboard and the floor page, load every item cold once and warm `warm` times,
+    each followed by a floor load; return the rows and the figures for the targets."""
+    from playwright.sync_api import sync_playwright
+
+    from governance.load import start_server, stop_server
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-browser-"))
+    app, base = start_server(db_path, tmp / "app.log")
+    floor_proc, floor_base = start_server(db_path, tmp / "floor.log", script=FLOOR_SCRIPT)
+    rows = []
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+            try:
+                # the browser and both servers' first session (page-folder handover, imports) are not timed
+                _Load(browser, f"{base}/", timeout_ms)
+                _Load(browser, floor_base, timeout_ms)
+                for title, sel_name, path in items:
+                    loads, floors = [], []
+                    for i in range(1 + warm):
+                        loads.append(_Load(browser, f"{base}/{path}", timeout_ms))
+                        floors.append(_Load(browser, floor_base, timeout_ms))
+                    cold, warms = loads[0], loads[1:]
+                    floor = statistics.median(f.seconds for f in floors)
+                    rows.append(dict(page=title, selection=sel_name, url=path, cold=cold.seconds,
+                                     warm=statistics.median(w.seconds for w in warms) if warms else float("nan"),
+                                     floor=floor, bytes=statistics.median(w.bytes for w in loads),
+                                     ws_bytes=statistics.median(w.ws_bytes for w in loads),
+                                     floor_bytes=statistics.median(f.bytes for f in floors),
+                                     errors=sum(w.error for w in loads), load=os.getloadavg()[0]))
+            finally:
+                browser.close()
+    finally:
+        stop_server(app)
+        stop_server(floor_proc)
+    return {"rows": rows}
+
+
+def print_rows(result: dict) -> None:
+    print("页面 | 选择 | 冷 s | 热 s | 基准页 s | 热 − 基准页 s | 冷 − 基准页 s | 收到字节（其中 websocket） | 异常 | 负载")
+    for r in result["rows"]:
+        flag = "" if (r["warm"] - r["floor"] <= TARGETS["warm_over_floor"]
+                      and r["cold"] - r["floor"] <= TARGETS["cold_over_floor"]) else "  ← 超出目标"
+        print(f"{r['page']} | {r['selection']} | {r['cold']:.2f} | {r['warm']:.2f} | {r['floor']:.2f} | "
+              f"{r['warm'] - r['floor']:+.2f} | {r['cold'] - r['floor']:+.2f} | "
+              f"{r['bytes'] / 1024:,.0f} KB（{r['ws_bytes'] / 1024:,.0f} KB） | {r['errors']} | {r['load']:.1f}{flag}")
+    if result["rows"]:
+        fb = statistics.median(r["floor_bytes"] for r in result["rows"])
+        print(f"基准页（一张小 Plotly 图）每次收到 {fb / 1024:,.0f} KB。社区对比的链接：" + "；".join(
+            f"{r['page']}·{r['selection']} = {unquote(r['url'])}" for r in result["rows"] if r["selection"] in ("3个社区", "8个社区")))
