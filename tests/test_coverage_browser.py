@@ -33,7 +33,7 @@ def test_gap_csv_downloads_and_parses(open_url, tmp_path):
     assert page.locator("[data-testid='stException']").count() == 0
     assert page.get_by_text("Page not found").count() == 0
     shown = metric_values(page, "无党支部的小区", "无楼栋党小组的楼栋")
-    button = page.locator("[data-testid='stDownloadButton'] button")
+    button = page.get_by_role("button", name="下载断点清单（CSV）")
     button.scroll_into_view_if_needed()
     with page.expect_download() as info:
         button.click()

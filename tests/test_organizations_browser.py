@@ -29,7 +29,7 @@ def test_xishan_page_shows_43_and_152_and_downloads_the_list(open_url):
     assert "14 家" in chart_text and "152 家" in chart_text
 
     with page.expect_download() as info:
-        page.locator("[data-testid='stDownloadButton'] button").click()
+        page.get_by_role("button", name="下载组织名单（CSV）").click()
     data = open(info.value.path(), "rb").read()
     assert data.startswith(b"\xef\xbb\xbf")  # UTF-8 with BOM, for Excel
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
