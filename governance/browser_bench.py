@@ -119,7 +119,22 @@ class _Load:
 def run(db_path: Path, items: list[tuple[str, str, str]], warm: int = 2, timeout_ms: float = 300_000,
         log=print) -> dict:
     """Serve the dashboard and the floor page, load every item cold once and warm `warm` times,
-    each followed by a floor load; return the rows and the figures for the targets."""
+    each followed by a floor load; return the rows and the figures for the targets.
+
+    Playwright's sync API refuses to start in a thread that already runs an event loop (a test
+    session's own sync Playwright does): then the section runs in a thread of its own."""
+    import asyncio
+    import concurrent.futures
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return _run(db_path, items, warm, timeout_ms, log)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(_run, db_path, items, warm, timeout_ms, log).result()
+
+
+def _run(db_path: Path, items: list[tuple[str, str, str]], warm: int, timeout_ms: float, log) -> dict:
     from playwright.sync_api import sync_playwright
 
     from governance.load import start_server, stop_server
