@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from governance import db
 from governance.access import Actor, Scope, require, set_scope
 from governance.importer import scoping
 from governance.importer.problems import BatchResult, ImportRefused, Problem, Report
@@ -293,20 +294,10 @@ def _record_batch(con, batch: int, table: str, file_name: str, sha: str, added: 
 
 
 def _in_transaction(con, work, scope: Scope | None = None):
-    cur = con.cursor()
-    try:
-        if scope is not None:
-            set_scope(cur, scope)
-        cur.execute("BEGIN")
-        try:
-            result = work(cur)
-            bump_data_version(cur)
-            refresh_rollups(cur, transaction=False)
-            cur.execute("COMMIT")
-            return result
-        except BaseException:
-            cur.execute("ROLLBACK")
-            raise
-    finally:
-        cur.close()
+    """work(cursor) in one transaction that also marks the data changed and rebuilds the rollups."""
+    with db.transaction(con, scope) as cur:
+        result = work(cur)
+        bump_data_version(cur)
+        refresh_rollups(cur, transaction=False)
+        return result
 
