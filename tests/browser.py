@@ -100,24 +100,80 @@ def launch_browser():
             browser.close()
 
 
-def wait_for_app(page, timeout: float = 60_000) -> None:
-    """Wait until the script has finished running (Streamlit's own e2e tests do the same)."""
-    done = "[data-testid='stApp'][data-test-script-state='notRunning']"
-    page.wait_for_selector(done, timeout=timeout)
-    # a handover or rerun can start right after; wait until nothing is stale and the app is idle again
-    page.wait_for_function("() => document.querySelectorAll('[data-stale=\"true\"]').length === 0", timeout=timeout)
-    page.wait_for_timeout(500)
-    page.wait_for_selector(done, timeout=timeout)
+# Counts the script runs that have finished in this document: a run has ended when stApp's script
+# state changes away from "running". A MutationObserver sees every change (old value included), so
+# a run that starts and ends between two polls is still counted.
+TRACK_RUNS = """(() => {
+  window.__stRuns = 0;
+  new MutationObserver(records => {
+    for (const r of records) if (r.oldValue === 'running') window.__stRuns += 1;
+  }).observe(document, {attributes: true, attributeOldValue: true, subtree: true,
+                        attributeFilter: ['data-test-script-state']});
+})();"""
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+NOTHING_STALE = "() => document.querySelectorAll('[data-stale=\"true\"]').length === 0"
+
+
+def new_context(browser, viewport=(1400, 900), **context_args):
+    """A fresh browser context (no shared session) that counts the app's script runs."""
+    context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]}, locale="zh-CN",
+                                  **context_args)
+    context.add_init_script(TRACK_RUNS)
+    return context
+
+
+def runs(page) -> int:
+    """How many script runs have finished in the page's document (-1 if it was not opened by new_context)."""
+    return page.evaluate("() => window.__stRuns ?? -1")
+
+
+def wait_for_app(page, timeout: float = 60_000, after: int | None = None, quiet_ms: int = 750) -> None:
+    """Wait until the script has finished running and the app has stayed idle for `quiet_ms`.
+
+    A run can be followed by another (a page handover, st.rerun, a rerun the browser asks for), so an
+    idle moment alone proves nothing: wait until no run has ended for `quiet_ms`, the app is idle and
+    nothing on the page is stale. `after` is a run count taken (with runs()) before a click: a run
+    that ended after it must be seen first, however late the server starts it."""
+    deadline = time.monotonic() + timeout / 1000
+
+    def left() -> float:
+        return max(1_000.0, (deadline - time.monotonic()) * 1000)
+
+    if after is not None and after >= 0:
+        page.wait_for_function("n => (window.__stRuns ?? 0) > n", arg=after, timeout=left())
+    while True:
+        page.wait_for_selector(IDLE, timeout=left())
+        page.wait_for_function(NOTHING_STALE, timeout=left())
+        before = runs(page)
+        page.wait_for_timeout(quiet_ms)
+        if page.locator(IDLE).count() == 1 and runs(page) == before and page.evaluate(NOTHING_STALE):
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError("the app did not settle")
 
 
 def open_page(browser, url: str, viewport=(1400, 900), **context_args):
     """A fresh browser context (no shared session) on `url`, once the app has rendered."""
-    context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]}, locale="zh-CN",
-                                  **context_args)
-    page = context.new_page()
+    page = new_context(browser, viewport, **context_args).new_page()
     page.goto(url)
     wait_for_app(page)
     return page
+
+
+def expect_text(scope, text: str, timeout: float = 60_000, exact: bool | None = None):
+    """Wait until `text` is shown in `scope` (a page or a locator); return its first match."""
+    match = scope.get_by_text(text, exact=exact).first
+    match.wait_for(timeout=timeout)
+    return match
+
+
+def text_containing(locator, *words: str, timeout: float = 60_000) -> str:
+    """The inner text of `locator` once it contains every one of `words` (waits for a late render)."""
+    from playwright.sync_api import expect
+
+    for w in words:
+        expect(locator).to_contain_text(w, timeout=timeout)
+    return locator.inner_text()
 
 
 def wait_for_charts(page, timeout: float = 60_000) -> None:
@@ -142,10 +198,17 @@ def choose(page, label: str, option: str, sidebar: bool = False) -> None:
     box = scope.get_by_role("combobox", name=label, exact=True)
     box.click()
     box.fill(option)          # the list is virtualised: filter it so the option is rendered
+    done = runs(page)
     page.get_by_role("option", name=option, exact=True).first.click()
     page.wait_for_function("([el, v]) => el.value === v", arg=[box.element_handle(), option])
-    page.wait_for_timeout(200)
-    wait_for_app(page)
+    wait_for_app(page, after=done)
+
+
+def click(page, target) -> None:
+    """Click `target` (a locator) and wait for the run that the click starts to finish."""
+    done = runs(page)
+    target.click()
+    wait_for_app(page, after=done)
 
 
 def download(page, button_name: str) -> tuple[str, bytes]:
@@ -199,8 +262,7 @@ server_metadata_url = "{provider}/.well-known/openid-configuration"
 
 def sign_in(browser, base: str, provider: str, email: str, path: str = "", viewport=(1400, 900)):
     """A fresh browser context signed in as `email` through the provider's form."""
-    context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]}, locale="zh-CN")
-    page = context.new_page()
+    page = new_context(browser, viewport).new_page()
     page.goto(f"{base}/{path}")
     wait_for_app(page)
     page.get_by_role("button", name="登录").click()

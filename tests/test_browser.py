@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from governance.navigation import existing_pages
-from tests.browser import choose, wait_for_app, wait_for_charts
+from tests.browser import choose, click, wait_for_app, wait_for_charts
 
 pytestmark = pytest.mark.browser
 PAGES = existing_pages()
@@ -35,6 +35,7 @@ def test_deep_link_in_a_fresh_context(open_url, url_path):
     assert urlparse(page.url).path == f"/{url_path}"
     charts = page.locator(".js-plotly-plot")
     if charts.count():
+        wait_for_charts(page)
         charts.first.scroll_into_view_if_needed()
         texts = page.locator(".js-plotly-plot .main-svg text").all_text_contents()
         assert any(CJK.search(t) for t in texts), texts[:20]
@@ -74,8 +75,7 @@ def test_filter_updates_url_and_reload_restores_view(open_url):
 
 def test_filters_survive_moving_between_pages(open_url):
     page = open_url("overview?community=西山社区")
-    page.locator("[data-testid='stSidebarNav'] a").filter(has_text="指标说明").click()
-    wait_for_app(page)
+    click(page, page.locator("[data-testid='stSidebarNav'] a").filter(has_text="指标说明"))
     page.wait_for_function("() => location.pathname === '/glossary' && location.search.includes('community=')")
     assert query(page)["community"] == "西山社区"
 

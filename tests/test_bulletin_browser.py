@@ -7,7 +7,7 @@ import pytest
 from docx import Document
 from pypdf import PdfReader
 
-from tests.browser import download, wait_for_app
+from tests.browser import download, text_containing, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -54,4 +54,4 @@ def test_street_bulletin_page_and_its_files(open_url):
     tickets.wait_for_url("**/tickets?**")
     wait_for_app(tickets)
     card = tickets.locator("[data-testid=stMetric]", has_text="T3 解决率").first
-    assert "87.5%" in card.inner_text()
+    text_containing(card, "87.5%")

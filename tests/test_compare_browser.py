@@ -7,7 +7,7 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from tests.browser import download, wait_for_app
+from tests.browser import download, text_containing, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -20,9 +20,7 @@ def test_training_link_presentation_mode_and_files(open_url):
     assert page.get_by_text("Page not found").count() == 0
     assert page.locator("[data-testid='stException']").count() == 0
     table = page.locator(".st-key-cmp_table [data-testid='stTable']")   # the cards are for phones
-    text = table.inner_text()
-    for name in NAMES:
-        assert name in text
+    text = text_containing(table, *NAMES)
     # published figures: 88 building groups in 江欣苑, 43 organisations in 西山
     assert "100.0%（88/88 栋）" in text and "★ 43" in text
     assert page.locator("[data-testid='stSidebar']").is_visible()
@@ -34,7 +32,7 @@ def test_training_link_presentation_mode_and_files(open_url):
     wait_for_app(page)
     assert page.get_by_role("button", name="准备 PDF 报告").count() == 0
     assert page.locator("[data-testid='stMultiSelect']").count() == 0
-    present_text = page.locator(".st-key-slide").inner_text()
+    present_text = text_containing(page.locator(".st-key-slide"), *NAMES)
     assert all(n in present_text for n in NAMES) and "★ 100.0%" in present_text and "1/33 · 组内 1/6" in present_text
     cell = page.locator(".st-key-slide_grid strong").first
     assert float(cell.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")) >= 28

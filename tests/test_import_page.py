@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from governance import db
-from tests.browser import open_page, running_server, wait_for_app
+from tests.browser import expect_text, open_page, running_server, wait_for_app
 from tests.conftest import ROOT
 
 # the page opens on the communities table: two new communities of 江堤街道, GBK as Excel saves it
@@ -75,10 +75,10 @@ def test_upload_preview_import_undo_in_a_browser(demo_db_master, browser, tmp_pa
         # another session sees the import without a restart: the new community is a filter option
         other = open_page(browser, f"{base}/data")
         other.get_by_text("第 1 批").first.wait_for(timeout=30_000)
-        assert other.get_by_text("社区 · 社区.csv · 新增 2 行，更新 0 行").count() == 1
+        expect_text(other, "社区 · 社区.csv · 新增 2 行，更新 0 行")
         other.context.close()
         overview = open_page(browser, f"{base}/overview?street=江堤街道&community=江堤新苑社区")
-        assert overview.get_by_text("江堤新苑社区").count() >= 1
+        expect_text(overview, "江堤新苑社区")
         overview.context.close()
 
         page.get_by_role("button", name="撤销").first.click()

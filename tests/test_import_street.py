@@ -349,7 +349,7 @@ def test_mapping_step_in_a_browser(tmp_path, browser):
     """The 数据管理 page: a hotline file's headers are not recognised, the mapping step offers the
     file's columns pre-filled, the preview reads the first rows, saving the mapping checks the file,
     the import gives the hand-worked rates; a second upload of that shape is mapped automatically."""
-    from tests.browser import choose, open_page, running_server, wait_for_app
+    from tests.browser import choose, click, open_page, running_server, wait_for_app
 
     path = init(tmp_path / "street.duckdb")
     import_files(tmp_path, path, tickets=False)
@@ -363,8 +363,7 @@ def test_mapping_step_in_a_browser(tmp_path, browser):
         # pre-filled from the common words: 所属街道 for 街道, 诉求分类 for the category path
         assert page.get_by_role("combobox", name="街道（必填）").input_value() == "所属街道"
         assert page.get_by_role("combobox", name="诉求分类（路径）").input_value() == "诉求分类"
-        page.get_by_text("满意度一列是 1—5 星").click()
-        wait_for_app(page)
+        click(page, page.get_by_text("满意度一列是 1—5 星"))
         page.get_by_text("按上面的对应读取文件的前 5 行").wait_for(timeout=30_000)
         page.locator("[data-testid='stDataFrame']:visible").first.wait_for(timeout=30_000)
         page.get_by_role("button", name="保存并按此对应检查").click()

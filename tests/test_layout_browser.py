@@ -6,6 +6,8 @@ Plotly mode bar on touch; 培训模式's slides fit 1080 px with body text ≥ 2
 import pytest
 
 from governance import slides as sl
+from playwright.sync_api import expect
+
 from tests.browser import wait_for_app
 
 pytestmark = pytest.mark.browser
@@ -121,11 +123,11 @@ def test_projector_slides_fit_and_read_from_the_back(open_url):
     page.keyboard.press("ArrowRight")
     page.wait_for_function("() => location.search.includes('slide=2')")
     rendered(page)
-    assert page.locator(".st-key-slide h2").inner_text() == "社区社会组织"
+    expect(page.locator(".st-key-slide h2")).to_have_text("社区社会组织", timeout=60_000)
     page.keyboard.press("ArrowLeft")
     page.wait_for_function("() => location.search.includes('slide=1')")
     rendered(page)
-    assert page.locator(".st-key-slide h2").inner_text() == "组织覆盖"
+    expect(page.locator(".st-key-slide h2")).to_have_text("组织覆盖", timeout=60_000)
 
 
 def test_powerpoint_holds_the_slides_and_the_numbers_of_the_page(open_url):

@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from tests.browser import metric_value, wait_for_app
+from tests.browser import metric_value, text_containing, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -25,8 +25,7 @@ def test_xishan_page_shows_43_and_152_and_downloads_the_list(open_url):
     page.get_by_text("西山社区爱心联盟：14 → 152 家").wait_for(timeout=60_000)
     assert page.get_by_text("西山社区爱心联盟：14 → 152 家").count() == 1
     # the S6 chart labels the alliance's first and latest member units
-    chart_text = page.locator("[data-testid='stPlotlyChart']").nth(1).inner_text()
-    assert "14 家" in chart_text and "152 家" in chart_text
+    text_containing(page.locator("[data-testid='stPlotlyChart']").nth(1), "14 家", "152 家")
 
     with page.expect_download() as info:
         page.get_by_role("button", name="下载组织名单（CSV）").click()
@@ -52,5 +51,4 @@ def test_street_view_ranks_communities_against_target(open_url):
     ranking = page.locator("[data-testid='stPlotlyChart']").filter(has_text="达标线")
     ranking.first.wait_for(timeout=60_000)   # drawn after the cards: wait for it before counting
     assert ranking.count() == 1
-    text = ranking.inner_text()
-    assert "硖石甲社区" in text and "西山社区" in text
+    text_containing(ranking, "硖石甲社区", "西山社区")

@@ -18,7 +18,7 @@ from streamlit.testing.v1 import AppTest
 
 from governance import db, exports, importer, runtime
 from governance.labels import md_escape, plot_text
-from tests.browser import open_page, running_server, wait_for_app
+from tests.browser import expect_text, new_context, running_server, text_containing, wait_for_app, wait_for_charts
 from tests.fixtures import ADMIN
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -285,8 +285,7 @@ def test_no_script_runs_and_names_read_as_text_in_a_browser(hostile_db, browser,
             ("compare", "communities=" + quote(f"{STREET}/{S},{STREET}/{A},{STREET}/{H},{STREET}/{LONG}")),
             ("bulletin", f"street={quote(STREET)}"), ("glossary", "")]
         for name, query in visits:
-            context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN",
-                                          accept_downloads=True)
+            context = new_context(browser, (1400, 1000), accept_downloads=True)
             page = context.new_page()
             page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
             page.on("request", lambda r: requests.append(r.url))
@@ -294,12 +293,11 @@ def test_no_script_runs_and_names_read_as_text_in_a_browser(hostile_db, browser,
             wait_for_app(page)
             assert page.get_by_text("Page not found").count() == 0
             assert page.locator("[data-testid='stException']").count() == 0, name
-            if page.locator(".js-plotly-plot").count():   # charts draw after the script finishes: wait for them
-                page.locator(".js-plotly-plot .main-svg").first.wait_for(timeout=60_000)
+            wait_for_charts(page)   # charts draw after the script finishes: wait for every one
             _no_live_data_links(page, name)
             if name not in ("data", "compare", "glossary", "bulletin") and query == q:
                 assert page.get_by_role("combobox", name="社区", exact=True).input_value() == S
-                assert page.get_by_text(f"{STREET} › {S}", exact=False).count() >= 1, name
+                expect_text(page, f"{STREET} › {S}", exact=False)
             svg = "\n".join(page.locator(".main-svg text").all_text_contents())
             assert not [t for t in HOSTILE_TAGS if t in page.content()], name   # never as live markup
             if name == "overview" and query == q:
@@ -335,16 +333,17 @@ def test_no_script_runs_and_names_read_as_text_in_a_browser(hostile_db, browser,
                 assert "'" + H in cells and S in cells and I in cells
                 assert not [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")]
             if name == "data":                                    # uploaded files' names, in markdown
-                assert page.get_by_text(f"经验做法 · {I}.csv").count() == 1
+                expect_text(page, f"经验做法 · {I}.csv")
                 shown = [t.replace("\u2060", "") for t in page.get_by_text("[官方通知](", exact=False).all_inner_texts()]
                 assert any(FILE in t for t in shown), shown   # read as typed (a word joiner keeps the address unlinked)
             context.close()
-        context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+        context = new_context(browser, (1400, 1000))
         page = context.new_page()
         page.on("request", lambda r: requests.append(r.url))
         page.goto(f"{base}/overview?street={quote(STREET)}&community={quote(M)}")
         wait_for_app(page)
         header = page.locator("[data-testid='stMain'] [data-testid='stCaptionContainer']").first
+        text_containing(header, "[链接](")
         assert f"{STREET} › {M}" in header.inner_text().replace("\u2060", "")   # as typed (word joiner aside)
         assert header.locator("strong, em, .katex").count() == 0, header.inner_html()   # no bold or formula
         assert header.locator("a").count() == 0, header.inner_html()   # "[链接](…)" reads as typed, no link

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from governance import db, runtime
-from tests.browser import open_page, running_server, wait_for_app
+from tests.browser import expect_text, open_page, running_server, wait_for_app
 from governance.access import ALL_SCOPE
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,7 +66,7 @@ def test_a_file_over_the_limit_is_refused_with_the_chinese_hint_beside_it(demo_d
         page.locator("[data-testid='stFileUploader'] input[type='file']").set_input_files(str(big))
         page.get_by_text("or smaller").first.wait_for(timeout=30_000)
         wait_for_app(page)
-        assert page.get_by_text("单个文件最大 1 MB").count() == 1
+        expect_text(page, "单个文件最大 1 MB")
         assert page.get_by_text("检查通过").count() == 0 and page.get_by_text("发现").count() == 0
         page.context.close()
 

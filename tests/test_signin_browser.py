@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from governance import access, db
-from tests.browser import running_server, sign_in, wait_for_app
+from tests.browser import open_page, running_server, sign_in, text_containing, wait_for_app
 from tests.browser import signin_server as login_mode_server
 
 pytestmark = pytest.mark.browser
@@ -40,11 +40,7 @@ def signin_server(demo_db_master, tmp_path_factory):
 
 
 def new_page(browser, url: str):
-    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
-    page = context.new_page()
-    page.goto(url)
-    wait_for_app(page)
-    return page
+    return open_page(browser, url)
 
 
 def go(page, url: str) -> None:
@@ -52,12 +48,14 @@ def go(page, url: str) -> None:
     wait_for_app(page)
 
 
-def main_text(page) -> str:
-    return page.locator("[data-testid='stMain']").inner_text()
+def main_text(page, *words: str) -> str:
+    """The main area's text, once it shows every one of `words` (the page may still be drawing)."""
+    return text_containing(page.locator("[data-testid='stMain']"), *words)
 
 
 def nav_labels(page) -> list[str]:
     # each link reads "<icon name>\n\n<title>"
+    page.locator("[data-testid='stSidebarNav'] a").first.wait_for(timeout=60_000)
     return [t.strip().split("\n")[-1].strip() for t in page.locator("[data-testid='stSidebarNav'] a").all_inner_texts()]
 
 
@@ -95,21 +93,20 @@ def test_a_viewer_sees_only_the_scope_and_no_write_controls(signin_server, brows
     assert "退出登录" in sidebar.inner_text() and "王查看" in sidebar.inner_text()
     labels = nav_labels(page)
     assert "总览" in labels and "数据管理" not in labels and "用户管理" not in labels
-    text = main_text(page)
-    assert "江欣苑社区" in text and "江堤街道 › 汉阳区" not in text
+    text = main_text(page, "江欣苑社区")
+    assert "江堤街道 › 汉阳区" not in text
     for word in THEIRS + ["康城社区", "西山社区"]:
         assert word not in text, word
 
     go(page, f"{base}/tickets?street=中大槐树街道")
     page.get_by_text("不在您的查看范围").first.wait_for(timeout=30_000)
-    text = main_text(page)
-    assert "裕园社区" not in text
-    assert "江堤街道（您的范围）的全部社区" in text   # the scope's own communities instead
+    text = main_text(page, "江堤街道（您的范围）的全部社区")
+    assert "裕园社区" not in text   # the scope's own communities instead
 
     go(page, f"{base}/compare?communities=江欣苑社区,裕园社区,江堤甲社区")
     page.get_by_text("链接中的社区“裕园社区”不在您的查看范围").wait_for(timeout=30_000)
-    text = main_text(page)
-    assert "江堤甲社区" in text and "西山社区" not in text and "康城社区" not in text
+    text = main_text(page, "江堤甲社区")
+    assert "西山社区" not in text and "康城社区" not in text
 
     go(page, f"{base}/glossary")
     page.get_by_text("您的查看范围：湖北省/武汉市/汉阳区/江堤街道（查看者）").wait_for(timeout=30_000)
@@ -168,8 +165,7 @@ def test_an_admin_sees_every_street_and_manages_users(signin_server, browser):
     page = sign_in(browser, base, provider, ADMIN)
     page.locator("[data-testid='stSidebar']").get_by_text("范围：全部").wait_for(timeout=30_000)
     assert "用户管理" in nav_labels(page) and "数据管理" in nav_labels(page)
-    text = main_text(page)
-    assert "裕园社区" in text and "江欣苑社区" in text
+    main_text(page, "裕园社区", "江欣苑社区")
     go(page, f"{base}/users")
     page.get_by_text("已登记的用户").wait_for(timeout=30_000)
     page.get_by_label("邮箱（统一身份认证返回的 email）").fill("new.person@example.org")
@@ -193,5 +189,5 @@ def test_local_mode_on_a_network_address_refuses_writes(demo_db_master, browser,
         assert page.get_by_role("button", name="删除演示数据").count() == 0
         assert "数据管理" in nav_labels(page)   # the page is there, saying why nothing can be written
         go(page, f"{base}/overview")
-        assert "江欣苑社区" in main_text(page)   # reading still works
+        main_text(page, "江欣苑社区")   # reading still works
         page.context.close()
