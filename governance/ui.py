@@ -150,6 +150,21 @@ def empty_state(message: str) -> None:
     st.info(message, icon=":material/info:")
 
 
+SHOWN_ROWS = 500   # rows of a table sent to the browser; a screen shows a few dozen
+
+
+def table(df: pd.DataFrame, *, download: bool = True, **kwargs):
+    """st.dataframe sending the browser at most SHOWN_ROWS rows, in the table's own order. A table of
+    5,000 communities cost every viewer 1–2 MB and seconds to draw; the counts and cards above it and
+    its download still use every row, and a caption says how many rows were left off."""
+    if len(df) <= SHOWN_ROWS:
+        return st.dataframe(df, **kwargs)
+    shown = st.dataframe(df.head(SHOWN_ROWS), **kwargs)
+    rest = f"下载的文件含全部 {len(df):,} 行" if download else "请缩小筛选范围以查看其余各行"
+    st.caption(f"共 {len(df):,} 行，表中显示按上述顺序的前 {SHOWN_ROWS:,} 行（点击列名只对这些行排序）；{rest}。")
+    return shown
+
+
 def capped_note(df: pd.DataFrame) -> None:
     if df.attrs.get("capped"):
         st.caption(f"仅显示前 {len(df):,} 行；请缩小筛选范围以查看全部。")

@@ -105,7 +105,7 @@ else:
             "T9": st.column_config.NumberColumn(named("T9"), format="%.1f", help=ui.indicator_help("T9")),
             "查看": st.column_config.LinkColumn("查看", display_text="查看该社区"),
     }
-    st.dataframe(view, hide_index=True, width="stretch", column_config=overview_config)
+    ui.table(view, hide_index=True, width="stretch", column_config=overview_config)
     ui.download_table(view.drop(columns=["查看"], errors="ignore"), f"社区总览_{sel.period.end:%Y%m%d}.csv",
                       "overview_csv", overview_config)
     st.caption("点击列名排序；比率列为百分比，“无数据”表示分母为 0。T3、T4 的有效回访少于 30 件时比率不稳定。")

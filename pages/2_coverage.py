@@ -116,7 +116,7 @@ coverage_config = {
      "户数": st.column_config.NumberColumn("户数", format="localized"),
      "楼栋": st.column_config.NumberColumn("楼栋", format="localized"),
      "小区": st.column_config.NumberColumn("小区", format="localized")}
-st.dataframe(table, hide_index=True, width="stretch", column_config=coverage_config)
+ui.table(table, hide_index=True, width="stretch", column_config=coverage_config)
 ui.download_table(table, f"组织覆盖_{sel.period.end:%Y%m%d}.csv", "coverage_csv", coverage_config)
 st.caption("按 C4 组织链完整率从低到高排列，未报送组织数据的社区排在最前；括号内为分子/分母，分母为 0 时显示“无数据”。")
 
@@ -134,7 +134,7 @@ if gaps.empty:
     ui.empty_state("截至期末，所选范围内每个小区都有党支部，每栋楼都有楼栋党小组和党员中心户。")
 else:
     gap_view = coverage.gap_table(gaps)
-    st.dataframe(gap_view, hide_index=True, width="stretch", height=320)
+    ui.table(gap_view, hide_index=True, width="stretch", height=320)
     ui.capped_note(gaps)
     ui.download_csv(gap_view, "下载断点清单（CSV）", f"组织断点清单_{sel.period.end:%Y%m%d}.csv", key="gaps_csv")
     st.caption("小区行指整个小区没有党支部（涉及户数为该小区户数）；楼栋行列出缺少党小组或党员中心户的楼栋。"
@@ -148,7 +148,7 @@ st.caption(f"截至期末存续的 {fmt_num(C['branches'].value)} 个支部中�
 if checks.empty:
     ui.empty_state("没有发现不符合条例设置要求的支部。")
 else:
-    st.dataframe(coverage.check_table(checks), hide_index=True, width="stretch")
+    ui.table(coverage.check_table(checks), download=False, hide_index=True, width="stretch")
     ui.capped_note(checks)
 
 # ------------------------------------------------------------------ side by side

@@ -146,11 +146,11 @@ else:
         st.caption(f"显示该组织截至 {D:%Y-%m-%d} 的全部月度报送（{int(org_row['months_reported'])} 个月），黄色底色为所选期间。"
                    f"数据来源：{src}" + (f"（{org_row['source_note']}）" if isinstance(org_row["source_note"], str) else "")
                    + "。未报送的月份不画点，不按 0 计。")
-    st.dataframe(
+    ui.table(
         reporting[["community", "org", "type", "first_month", "last_month", "first_member_units", "last_member_units",
                    "member_units_series", "first_volunteers", "last_volunteers", "volunteers_series",
                    "period_service_hours"]],
-        hide_index=True, width="stretch", placeholder="—",
+        download=False, hide_index=True, width="stretch", placeholder="—",
         column_config={
             "community": "社区", "org": "组织", "type": "类型",
             "first_month": st.column_config.DateColumn("首次报送", format="YYYY-MM"),
@@ -200,7 +200,7 @@ rank_config = {
         "active_year_ago": st.column_config.NumberColumn("上年同日 S1", help=f"{year_ago:%Y-%m-%d} 存续的组织数，同比的分母"),
         "yoy": st.column_config.NumberColumn("S4 同比", format="%.1f%%", help=ui.indicator_help("S4")),
 }
-st.dataframe(table, hide_index=True, width="stretch", placeholder=NA, column_config=rank_config)
+ui.table(table, hide_index=True, width="stretch", placeholder=NA, column_config=rank_config)
 ui.download_table(table, f"社会组织排名_{D:%Y%m%d}.csv", "org_rank_csv", rank_config)
 st.caption("“无数据”：居民数为 0（S2）、没有存续组织（S5）、上年同日为 0 家（同比）或未设置目标，不按 0% 计。")
 
@@ -216,7 +216,7 @@ if org_list.empty:
 else:
     view = fam.org_list_view(org_list)
     st.caption(f"共 {len(view):,} 个组织" + ("（名称含搜索词）" if search else ""))
-    st.dataframe(
+    ui.table(
         view, hide_index=True, width="stretch", placeholder="—",
         column_config={
             "street": "街道", "community": "社区", "org": "组织名称", "type": "类型",

@@ -125,7 +125,7 @@ else:
                  zip(g["closed"], g["tickets"], g["closed"] / g["tickets"].where(g["tickets"] > 0))],
         "样本": ["样本少" if s else "" for s in g["small_sample"]],
     })
-    st.dataframe(view, hide_index=True, width="stretch", height=min(420, 38 + 35 * len(view)))
+    ui.table(view, download=False, hide_index=True, width="stretch", height=min(420, 38 + 35 * len(view)))
     ui.capped_note(cats)
 
 # ------------------------------------------------------------------ communities
@@ -142,7 +142,7 @@ else:
     ranked, view, funnel_code = derived.compute(
         tk.ranking, derived.q("tickets/rates_by_community", now_p, db.SUM_ROWS), derived.q("settings/in_force", now_p),
         args=(by,))
-    st.dataframe(view, hide_index=True, width="stretch",
+    ui.table(view, hide_index=True, width="stretch",
                  column_config={"T9 综合得分": st.column_config.NumberColumn(format="%.1f", help=ui.indicator_help("T9"))})
     ui.download_table(view, f"诉求办理社区排名_{sel.period.end:%Y%m%d}.csv", "tickets_rank_csv")
     ui.capped_note(tix)
