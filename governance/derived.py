@@ -46,18 +46,25 @@ def compute(fn: Callable, *queries: tuple, args: tuple = ()):
     return _compute(key, str(db.db_path().resolve()), db.data_version(con), runtime.scope_key(), tuple(queries), tuple(args))
 
 
+def _safe_dict(key: str, *frames):
+    from governance.labels import plot_safe
+
+    return plot_safe(_FUNCS[key](*frames)).to_dict()
+
+
 def figure(fn: Callable, *queries: tuple, args: tuple = ()):
     """The Plotly figure fn(*frames, *args) returns, built once per selection and data version: the
-    cache holds the validated figure as a dict, and a rerun wraps it again without re-validating it
-    (Plotly's validation of every property is most of the cost of building a figure)."""
-    import plotly.graph_objects as go
+    cache holds the validated figure, its data text already escaped (labels.plot_safe), as a dict,
+    and a rerun wraps it again without re-validating or re-escaping it (Plotly's validation of every
+    property, and reading it back to escape it, were most of the cost of showing a figure)."""
+    from governance.ui import SafeFigure
 
     key = f"{fn.__module__}.{fn.__qualname__}"
     if "<" in key:
         raise ValueError(f"figure() needs a named module-level function, not {key}")
     _FUNCS[key] = fn
-    _FUNCS["figure:" + key] = lambda *a: _FUNCS[key](*a).to_dict()
+    _FUNCS["figure:" + key] = lambda *a: _safe_dict(key, *a)
     con = runtime.connection()
     d = _compute("figure:" + key, str(db.db_path().resolve()), db.data_version(con), runtime.scope_key(),
                  tuple(queries), tuple(args))
-    return go.Figure(d, _validate=False)
+    return SafeFigure(d, _validate=False)

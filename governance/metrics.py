@@ -124,3 +124,32 @@ def community_table(cov: pd.DataFrame, orgs: pd.DataFrame, tix: pd.DataFrame, we
         w = [weights[k] for k in SCORE_KEYS]
         t["T9"] = 100 * (w[0] * t["T2"] + w[1] * t["T3"] + w[2] * t["T4"])
     return t
+
+
+OVERVIEW_COLUMNS = ["community", "查看", "T9", "T3", "T4", "C4", "S1", "C1", "C2", "C3", "S2", "S3", "T1", "T1k",
+                    "followups", "compounds", "buildings", "street", "类型", "来源"]
+
+
+def overview_rows(cov: pd.DataFrame, orgs: pd.DataFrame, tix: pd.DataFrame, settings: pd.DataFrame,
+                  date_from: str, date_to: str, linked: int) -> pd.DataFrame:
+    """总览's table of communities, as shown: rates in percent, labels in Chinese, and a 查看 link for
+    the first `linked` rows (those the page sends; the download drops the column). Module-level so
+    that governance.derived caches it per selection and data version."""
+    from urllib.parse import urlencode
+
+    from governance.labels import SOURCE_LABELS, TYPE_LABELS
+
+    table = community_table(cov, orgs, tix, score_weights(settings))
+    if table.empty:
+        return table
+    head = table.head(linked)
+    links = ["/overview?" + urlencode({"street": s, "community": c, "from": date_from, "to": date_to})
+             for s, c in zip(head["street"], head["community"])]
+    view = table.assign(
+        查看=links + [None] * (len(table) - len(links)),
+        类型=table["type"].map(TYPE_LABELS), 来源=table["source"].map(SOURCE_LABELS),
+        C1=table["C1"] * 100, C2=table["C2"] * 100, C4=table["C4"] * 100,
+        T2=table["T2"] * 100, T3=table["T3"] * 100, T4=table["T4"] * 100,
+        S3=table["S3"].map({True: "达标", False: "未达标"}),
+    )
+    return view[OVERVIEW_COLUMNS]

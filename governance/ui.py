@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from governance import exports
@@ -118,8 +119,11 @@ def indicator_help(code: str) -> str:
 
 
 def download_csv(df: pd.DataFrame, label: str, file_name: str, key: str | None = None) -> None:
-    """A CSV download that opens correctly in Excel and cannot carry spreadsheet formulas."""
-    st.download_button(label, exports.csv_bytes(df), file_name=file_name, mime="text/csv", key=key,
+    """A CSV download that opens correctly in Excel and cannot carry spreadsheet formulas. The bytes
+    are made when the button is clicked (Streamlit's deferred download), not on every run: encoding
+    5,000 rows cost each viewer half a second whether or not they downloaded anything."""
+    frame = df.copy()   # as shown now, whatever the page does to `df` afterwards
+    st.download_button(label, lambda: exports.csv_bytes(frame), file_name=file_name, mime="text/csv", key=key,
                        icon=":material/download:")
 
 
@@ -136,14 +140,16 @@ def download_table(df: pd.DataFrame, file_name: str, key: str, column_config: di
     download_csv(df.rename(columns=names), label, file_name, key=key)
 
 
+class SafeFigure(go.Figure):
+    """A figure whose data text labels.plot_safe has already escaped (derived.figure's cached ones)."""
+
+
 def plotly_chart(fig, **kwargs):
     """st.plotly_chart of a figure whose data text is escaped (labels.plot_safe): every page shows
     its charts through here, so a name like <a href=…> reads as typed in labels, hover and legends."""
-    import plotly.graph_objects as go
-
     if not isinstance(fig, go.Figure):
         fig = go.Figure(fig)
-    return st.plotly_chart(plot_safe(fig), **kwargs)
+    return st.plotly_chart(fig if type(fig) is SafeFigure else plot_safe(fig), **kwargs)
 
 
 def empty_state(message: str) -> None:

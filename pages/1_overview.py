@@ -1,12 +1,10 @@
 """总览: headline indicators of each family with their change, the communities table, practices."""
 
-from urllib.parse import urlencode
-
 import streamlit as st
 
-from governance import charts, db, metrics, runtime, ui
+from governance import charts, db, derived, metrics, runtime, ui
 from governance.indicators import INDICATORS
-from governance.labels import SOURCE_LABELS, TYPE_LABELS, fmt_count, fmt_num
+from governance.labels import fmt_count, fmt_num
 
 ui.frame_guard()
 sel = ui.selection()
@@ -72,22 +70,14 @@ with t9:
         st.caption("注意：上一期间使用的权重不同，得分变化部分来自权重调整。")
 
 st.subheader("各社区指标")
-table = metrics.community_table(cov, org, tix, weights)
-if table.empty:
+q = sel.query_string()
+view = derived.compute(
+    metrics.overview_rows, *(derived.q(name, now_p, db.SUM_ROWS) for name in (
+        "coverage/coverage_by_community", "organizations/orgs_by_community", "tickets/rates_by_community")),
+    derived.q("settings/in_force", now_p), args=(q["from"], q["to"], ui.SHOWN_ROWS))
+if view.empty:
     ui.empty_state("所选范围内没有社区。")
 else:
-    q = sel.query_string()
-    table["查看"] = [
-        "/overview?" + urlencode({"street": r.street, "community": r.community, "from": q["from"], "to": q["to"]})
-        for r in table.itertuples()
-    ]
-    view = table.assign(
-        类型=table["type"].map(TYPE_LABELS), 来源=table["source"].map(SOURCE_LABELS),
-        C1=table["C1"] * 100, C2=table["C2"] * 100, C4=table["C4"] * 100,
-        T2=table["T2"] * 100, T3=table["T3"] * 100, T4=table["T4"] * 100,
-        S3=table["S3"].map({True: "达标", False: "未达标"}),
-    )[["community", "查看", "T9", "T3", "T4", "C4", "S1", "C1", "C2", "C3", "S2", "S3", "T1", "T1k", "followups",
-       "compounds", "buildings", "street", "类型", "来源"]]
     named = lambda code: INDICATORS[code].header
     pct = lambda code: st.column_config.NumberColumn(named(code), format="%.1f%%", help=ui.indicator_help(code))
     overview_config = {
@@ -115,7 +105,8 @@ practices = runtime.query("practices/practices_in_selection", now_p)
 if practices.empty:
     ui.empty_state("所选社区还没有登记经验做法。可在“数据管理”页导入 practices 表。")
 else:
-    ui.plotly_chart(charts.practices_timeline(practices), width="stretch")
+    ui.plotly_chart(derived.figure(charts.practices_timeline, derived.q("practices/practices_in_selection", now_p)),
+                    width="stretch")
     st.dataframe(
         practices[["started_on", "street", "community", "practice", "related_category", "description", "source_note"]]
         .fillna({"related_category": "—"}),
