@@ -144,6 +144,12 @@ class SafeFigure(go.Figure):
     """A figure whose data text labels.plot_safe has already escaped (derived.figure's cached ones)."""
 
 
+def safe_figure(fig) -> SafeFigure:
+    """`fig` with its data text escaped once (labels.plot_safe), for a figure that is cached and shown
+    on every rerun: ui.plotly_chart then shows it as it is. Add no data text to it afterwards."""
+    return SafeFigure(plot_safe(fig).to_dict(), _validate=False)
+
+
 def plotly_chart(fig, **kwargs):
     """st.plotly_chart of a figure whose data text is escaped (labels.plot_safe): every page shows
     its charts through here, so a name like <a href=…> reads as typed in labels, hover and legends."""
