@@ -683,3 +683,12 @@ def from_runtime(region_items: tuple, month: dt.date) -> Bulletin:
     from governance import runtime
 
     return build(runtime.query, dict(region_items), month)
+
+
+def page_figures(region_items: tuple, month: dt.date) -> list[dict]:
+    """Every chart of the dashboard's bulletin, in section and chart order, for derived.figures
+    (which keeps them escaped and ready to show, so the page does not escape them on every rerun)."""
+    from governance import derived
+
+    b = derived.compute(from_runtime, args=(region_items, month))
+    return [c.figure for s in b.sections for c in s.charts]

@@ -260,6 +260,15 @@ def ranking_figure(rank: pd.DataFrame) -> go.Figure:
     return fig
 
 
+def chosen_org_figure(series: pd.DataFrame, reporting: pd.DataFrame, practices: pd.DataFrame, org_id: int,
+                      period: Period) -> go.Figure:
+    """社会组织's chart of the organisation picked from `reporting` (queries/organizations/reporting_orgs),
+    with only its own community's practices on it."""
+    org_row = reporting[reporting["org_id"] == org_id].iloc[0]
+    own = practices[(practices["street"] == org_row["street"]) & (practices["community"] == org_row["community"])]
+    return org_series_figure(series, str(org_row["org"]), own, period, with_community=False)
+
+
 def org_series_figure(series: pd.DataFrame, org: str, practices: pd.DataFrame, period: Period,
                       with_community: bool = True) -> go.Figure:
     """One organisation's member units and volunteers (lines) and service hours (bars, right axis),

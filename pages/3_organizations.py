@@ -138,9 +138,9 @@ else:
         ui.empty_state("该组织在所选期末之前没有月度数据。")
     else:
         org_row = reporting[reporting["org_id"] == chosen].iloc[0]
-        # only the organisation's own community's practices belong on its chart
-        own = practices[(practices["street"] == org_row["street"]) & (practices["community"] == org_row["community"])]
-        ui.plotly_chart(fam.org_series_figure(series, str(org_row["org"]), own, sel.period, with_community=False),
+        ui.plotly_chart(derived.figure(fam.chosen_org_figure, derived.q("organizations/org_series", {**p, "org_id": int(chosen)}),
+                                       derived.q("organizations/reporting_orgs", p, fam.MAX_REPORTING_ORGS),
+                                       derived.q("practices/practices_in_selection", p), args=(int(chosen), sel.period)),
                         width="stretch")
         src = SOURCE_LABELS.get(org_row["source"], org_row["source"])
         st.caption(f"显示该组织截至 {D:%Y-%m-%d} 的全部月度报送（{int(org_row['months_reported'])} 个月），黄色底色为所选期间。"
