@@ -117,23 +117,22 @@ def indicator_help(code: str) -> str:
     return f"{i.label}：{i.formula}。{i.caveats}"
 
 
-def download_csv(df: pd.DataFrame, label: str, file_name: str, key: str | None = None) -> None:
-    """A CSV download that opens correctly in Excel and cannot carry spreadsheet formulas."""
-    st.download_button(label, exports.csv_bytes(df), file_name=file_name, mime="text/csv", key=key,
-                       icon=":material/download:")
+def download_csv(df: pd.DataFrame, label: str, file_name: str, key: str | None = None,
+                 data: bytes | None = None) -> None:
+    """A CSV download that opens correctly in Excel and cannot carry spreadsheet formulas; `data`:
+    its bytes, when the caller has them cached (else exports.csv_bytes(df) on every rerun)."""
+    st.download_button(label, exports.csv_bytes(df) if data is None else data, file_name=file_name, mime="text/csv",
+                       key=key, icon=":material/download:")
 
 
 def download_table(df: pd.DataFrame, file_name: str, key: str, column_config: dict | None = None,
-                   label: str = "下载此表（CSV）") -> None:
+                   label: str = "下载此表（CSV）", data: bytes | None = None) -> None:
     """The dashboard's own download of a shown table, headed as on screen. Streamlit's built-in
     table download is switched off (client.disableDataExport): it exported cells such as
-    =HYPERLINK(...) unchanged, while this one neutralises formulas (exports.csv_bytes)."""
-    names = {}
-    for col, conf in (column_config or {}).items():
-        name = conf if isinstance(conf, str) else (conf or {}).get("label") if isinstance(conf, dict) else None
-        if name:
-            names[col] = name
-    download_csv(df.rename(columns=names), label, file_name, key=key)
+    =HYPERLINK(...) unchanged, while this one neutralises formulas (exports.csv_bytes). `data`: the
+    bytes exports.table_csv(df, column_config) makes, when the caller has them cached."""
+    download_csv(df, label, file_name, key=key,
+                 data=exports.table_csv(df, column_config) if data is None else data)
 
 
 def plotly_chart(fig, **kwargs):
