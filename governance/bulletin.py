@@ -324,13 +324,24 @@ def _score_figure(tix, settings) -> go.Figure | None:
     r = r[r["T9"].notna()].sort_values("T9")
     if r.empty:
         return None
+    title = "本月 T9 综合得分（灰色：有效回访少于 30 件，不排名）"
+    if len(r) > MAX_LISTED:
+        # as the ranking table (Table.ends): a province's thousands of bars cannot be read on a page or
+        # in the Word/PDF picture, and took the browser tens of seconds to lay out; the lowest and
+        # highest of the ranked communities are drawn, the page 诉求办理 has them all
+        ranked = r[r["followups"] >= SMALL_SAMPLE]
+        pool = ranked if len(ranked) else r
+        half = MAX_LISTED // 2
+        r = pool if len(pool) <= MAX_LISTED else pd.concat([pool.iloc[:half], pool.iloc[-half:]])
+        title = (f"本月 T9 综合得分：{'参与排名的 ' + str(len(pool)) if len(ranked) else '共 ' + str(len(pool))} 个社区中"
+                 f"{'全部' if len(pool) <= MAX_LISTED else f'最低与最高各 {half} 个'}（全部见“诉求办理”页）")
     small = r["followups"] < SMALL_SAMPLE
     fig = go.Figure(go.Bar(
         x=r["T9"], y=[f"{c}（样本少）" if s else c for c, s in zip(r["community"], small)], orientation="h",
         marker_color=["#BDC3C7" if s else "#2E86C1" for s in small],
         text=[f"{x:.1f}" for x in r["T9"]], textposition="outside", cliponaxis=False,
         hovertemplate="%{y}：%{x:.1f} 分<extra></extra>"))
-    charts.base_layout(fig, "本月 T9 综合得分（灰色：有效回访少于 30 件，不排名）", height=max(260, 34 * len(r) + 110))
+    charts.base_layout(fig, title, height=max(260, 34 * len(r) + 110))
     fig.update_xaxes(title="综合得分（分）", range=[0, 105])
     fig.update_yaxes(title=None, type="category")
     return fig
@@ -683,3 +694,12 @@ def from_runtime(region_items: tuple, month: dt.date) -> Bulletin:
     from governance import runtime
 
     return build(runtime.query, dict(region_items), month)
+
+
+def page_figures(region_items: tuple, month: dt.date) -> list[dict]:
+    """Every chart of the dashboard's bulletin, in section and chart order, for derived.figures
+    (which keeps them escaped and ready to show, so the page does not escape them on every rerun)."""
+    from governance import derived
+
+    b = derived.compute(from_runtime, args=(region_items, month))
+    return [c.figure for s in b.sections for c in s.charts]

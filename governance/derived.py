@@ -38,33 +38,56 @@ def q(name: str, params: dict | None = None, max_rows: int = db.MAX_ROWS) -> tup
 def compute(fn: Callable, *queries: tuple, args: tuple = ()):
     """fn(*frames of `queries`, *args), cached until the data changes. `fn` must be a named
     module-level function (its module and name are the key); `args` must be hashable by Streamlit."""
-    key = f"{fn.__module__}.{fn.__qualname__}"
-    if "<" in key:
-        raise ValueError(f"compute() needs a named module-level function, not {key}")
-    _FUNCS[key] = fn
-    con = runtime.connection()
-    return _compute(key, str(db.db_path().resolve()), db.data_version(con), runtime.scope_key(), tuple(queries), tuple(args))
+    key = _key(fn, "compute")
+    return _compute(key, runtime.path_str(), _version(), runtime.scope_key(), tuple(queries), tuple(args))
 
 
-def _safe_dict(key: str, *frames):
+def _version() -> str:
+    # the run's pinned data version (runtime.begin_run), as runtime.query keys on it: no query per call
+    import streamlit as st
+
+    return st.session_state.get("_data_version") or db.data_version(runtime.connection())
+
+
+def _escaped_dict(fig) -> dict | None:
     from governance.labels import plot_safe
 
-    return plot_safe(_FUNCS[key](*frames)).to_dict()
+    return None if fig is None else plot_safe(fig if not isinstance(fig, dict) else _figure(fig, escaped=False)).to_dict()
+
+
+def _figure(d: dict, escaped: bool = True):
+    import plotly.graph_objects as go
+
+    from governance.labels import mark_plot_safe
+
+    fig = go.Figure(d, _validate=False)
+    return mark_plot_safe(fig) if escaped else fig
 
 
 def figure(fn: Callable, *queries: tuple, args: tuple = ()):
     """The Plotly figure fn(*frames, *args) returns, built once per selection and data version: the
-    cache holds the validated figure, its data text already escaped (labels.plot_safe), as a dict,
-    and a rerun wraps it again without re-validating or re-escaping it (Plotly's validation of every
-    property, and reading it back to escape it, were most of the cost of showing a figure)."""
-    from governance.ui import SafeFigure
+    cache holds the validated figure with its data text escaped (labels.plot_safe) as a dict, and a
+    rerun wraps it again without re-validating or re-escaping it (Plotly's validation of every
+    property, and walking every trace to escape it, are most of the cost of showing a figure)."""
+    key = _key(fn, "figure")
+    _FUNCS["figure:" + key] = lambda *a: _escaped_dict(_FUNCS[key](*a))
+    d = _compute("figure:" + key, runtime.path_str(), _version(), runtime.scope_key(),
+                 tuple(queries), tuple(args))
+    return _figure(d)
 
+
+def figures(fn: Callable, *queries: tuple, args: tuple = ()) -> list:
+    """As figure(), for a function returning a list of figures (Plotly figures or their dicts)."""
+    key = _key(fn, "figures")
+    _FUNCS["figures:" + key] = lambda *a: [_escaped_dict(f) for f in _FUNCS[key](*a)]
+    ds = _compute("figures:" + key, runtime.path_str(), _version(), runtime.scope_key(),
+                  tuple(queries), tuple(args))
+    return [_figure(d) for d in ds]
+
+
+def _key(fn: Callable, what: str) -> str:
     key = f"{fn.__module__}.{fn.__qualname__}"
     if "<" in key:
-        raise ValueError(f"figure() needs a named module-level function, not {key}")
+        raise ValueError(f"{what}() needs a named module-level function, not {key}")
     _FUNCS[key] = fn
-    _FUNCS["figure:" + key] = lambda *a: _safe_dict(key, *a)
-    con = runtime.connection()
-    d = _compute("figure:" + key, str(db.db_path().resolve()), db.data_version(con), runtime.scope_key(),
-                 tuple(queries), tuple(args))
-    return SafeFigure(d, _validate=False)
+    return key

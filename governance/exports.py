@@ -32,6 +32,17 @@ def csv_bytes(df: pd.DataFrame) -> bytes:
     return safe_frame(df).to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
 
 
+def table_csv(df: pd.DataFrame, column_config: dict | None = None) -> bytes:
+    """csv_bytes of a shown table, its columns headed as on screen (the labels of `column_config`,
+    st.dataframe's column configuration)."""
+    names = {}
+    for col, conf in (column_config or {}).items():
+        name = conf if isinstance(conf, str) else (conf or {}).get("label") if isinstance(conf, dict) else None
+        if name:
+            names[col] = name
+    return csv_bytes(df.rename(columns=names))
+
+
 def xlsx_bytes(df: pd.DataFrame, sheet: str = "Sheet1") -> bytes:
     """An .xlsx of one sheet (header bold, frozen), formula-safe: text cells are written as text."""
     import io

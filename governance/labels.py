@@ -93,10 +93,25 @@ _PLOT_TRACE_FIELDS = ("x", "y", "z", "text", "hovertext", "customdata", "labels"
 OWN_MARKUP = "own-markup"
 
 
+_ESCAPED = "_plot_safe_done"
+
+
+def mark_plot_safe(fig):
+    """Mark `fig` as escaped already (e.g. rebuilt from the dict of a figure plot_safe escaped), so
+    plot_safe leaves it as it is: escaping twice would show "&amp;" for "&". Returns `fig`."""
+    setattr(fig, _ESCAPED, True)
+    return fig
+
+
 def plot_safe(fig):
     """The figure with every data string escaped by plot_text: trace values, names, hover text,
     custom data, axis category orders and tick labels, titles and annotations. Applied wherever a
-    figure is shown or drawn as a picture (ui.plotly_chart, reports.chart_png). Returns `fig`."""
+    figure is shown or drawn as a picture (ui.plotly_chart, reports.chart_png). Returns `fig`,
+    marked (mark_plot_safe): a figure escaped once, e.g. one cached and shown on every rerun, is
+    not escaped again."""
+    if getattr(fig, _ESCAPED, False):
+        return fig
+
     def fix(obj, field):
         try:
             v = obj[field]
@@ -128,7 +143,7 @@ def plot_safe(fig):
     for ann in layout.annotations or ():
         if ann.name != OWN_MARKUP and ann.text:
             ann.text = plot_text(ann.text)
-    return fig
+    return mark_plot_safe(fig)
 
 
 def _missing(x) -> bool:

@@ -119,6 +119,27 @@ def ranking(orgs: pd.DataFrame, activity: pd.DataFrame) -> pd.DataFrame:
                            na_position="last", kind="stable").reset_index(drop=True)
 
 
+def ranking_table(rank: pd.DataFrame) -> pd.DataFrame:
+    """社会组织's table of every community against its target, from ranking()."""
+    return rank.assign(
+        达标=[("达标" if m else f"未达标（差 {g:.0f}）") if m is not None else "未设置目标"
+            for m, g in zip(rank["met"], rank["gap"])],
+        S5=rank["S5"] * 100, yoy=rank["yoy"] * 100,
+    )[["street", "community", "type_label", "residents", "S1", "target", "达标", "S2", "party_led", "S5",
+       "founded", "dissolved", "net", "active_year_ago", "yoy"]]
+
+
+def ranked_tables(orgs: pd.DataFrame, activity: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(ranking(), ranking_table()) for derived.compute: built once per selection, not per rerun."""
+    rank = ranking(orgs, activity)
+    return rank, ranking_table(rank)
+
+
+def ranking_csv(orgs: pd.DataFrame, activity: pd.DataFrame, column_config: dict) -> bytes:
+    """The download of ranking_table(), headed as on screen."""
+    return exports.table_csv(ranked_tables(orgs, activity)[1], column_config)
+
+
 def _month_range(period: Period) -> list[pd.Timestamp]:
     return [pd.Timestamp(period.first) - pd.Timedelta(days=3), pd.Timestamp(add_months(period.last, 1)) + pd.Timedelta(days=3)]
 
@@ -258,6 +279,15 @@ def ranking_figure(rank: pd.DataFrame) -> go.Figure:
     fig.update_yaxes(title=None, autorange="reversed", categoryorder="array", categoryarray=list(r["label"]))
     fig.update_layout(barmode="overlay", bargap=0.35)
     return fig
+
+
+def chosen_org_figure(series: pd.DataFrame, reporting: pd.DataFrame, practices: pd.DataFrame, org_id: int,
+                      period: Period) -> go.Figure:
+    """社会组织's chart of the organisation picked from `reporting` (queries/organizations/reporting_orgs),
+    with only its own community's practices on it."""
+    org_row = reporting[reporting["org_id"] == org_id].iloc[0]
+    own = practices[(practices["street"] == org_row["street"]) & (practices["community"] == org_row["community"])]
+    return org_series_figure(series, str(org_row["org"]), own, period, with_community=False)
 
 
 def org_series_figure(series: pd.DataFrame, org: str, practices: pd.DataFrame, period: Period,

@@ -88,7 +88,8 @@ def adopt_form(candidates: list[dict], region: dict, first: dt.date, end: dt.dat
     options = list(zip(inside["street"], inside["community"]))
     where = runtime.query("problems/category_communities", {**region, "start": first, "end": end,
                                                           "category_l1": l1, "category_l2": l2, "category_l3": l3})
-    default = [o for o in zip(where["street"], where["community"]) if o in set(options)][: problems.MAX_COMMUNITIES]
+    allowed = set(options)   # built once: a province has thousands of options and of communities in `where`
+    default = [o for o in zip(where["street"], where["community"]) if o in allowed][: problems.MAX_COMMUNITIES]
     left, right = box.columns(2)
     title = left.text_input("题目", value=f"{l3 or l2 or l1}专项治理", max_chars=problems.MAX_TITLE,
                             key=f"{key}_adopt_title_{i}")

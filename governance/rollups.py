@@ -20,42 +20,13 @@ _lock = threading.Lock()
 LEVELS = ["非常满意", "满意", "基本满意", "不满意", "非常不满意"]
 LEVEL_COLUMNS = ["sat_1", "sat_2", "sat_3", "sat_4", "sat_5"]
 
-# ticket_monthly: one row per (month received, community, category l1/l2/l3).
-#   tickets, followups (contacted IS NOT NULL), contacted, solved (valid follow-up and solved),
-#   sat_1..sat_5 (valid follow-ups per satisfaction level, LEVELS order), closed, closed_on_time
-#   (closed and due_at IS NULL or closed_at <= due_at), repeats (T8: previous ticket of the same
-#   category in the same compound received at most 90 calendar days before; independent of any
-#   period, since a previous ticket more than 90 days back never counts).
-ROLLUP_SQL = f"""
-CREATE OR REPLACE TABLE ticket_monthly AS
-WITH prev AS (
-    SELECT t.*,
-           CASE WHEN t.compound_id IS NULL THEN NULL ELSE
-           lag(t.received_at) OVER (PARTITION BY t.compound_id, t.category_l1, t.category_l2, t.category_l3
-                                    ORDER BY t.received_at, t.ticket_id) END AS previous_at
-    FROM tickets t
-)
-SELECT date_trunc('month', received_at)::DATE AS month, community_id, category_l1, category_l2, category_l3,
-       count(*)::INTEGER AS tickets,
-       count(contacted)::INTEGER AS followups,
-       (count(*) FILTER (WHERE contacted))::INTEGER AS contacted,
-       (count(*) FILTER (WHERE contacted IS NOT NULL AND solved))::INTEGER AS solved,
-       {", ".join(f"(count(*) FILTER (WHERE contacted IS NOT NULL AND satisfaction = '{lv}'))::INTEGER AS {col}"
-                  for lv, col in zip(LEVELS, LEVEL_COLUMNS))},
-       count(closed_at)::INTEGER AS closed,
-       (count(*) FILTER (WHERE closed_at IS NOT NULL AND (due_at IS NULL OR closed_at <= due_at)))::INTEGER
-           AS closed_on_time,
-       (count(*) FILTER (WHERE date_diff('day', previous_at::DATE, received_at::DATE) <= 90))::INTEGER AS repeats
-FROM prev
-GROUP BY ALL
-ORDER BY month, community_id, category_l1, category_l2, category_l3
-"""
-
-
 # ticket_categories: each distinct (category_l1, l2, l3) with a small integer cat_id.
 # ticket_repeats: every ticket with a compound, narrow (category as cat_id), in the order of
-#   `tickets`, with `repeat` (the T8 rule above). Lets the recurring-problem list group a period's
-#   tickets by small integer keys, without a window.
+#   `tickets`, with `repeat` (T8: previous ticket of the same category in the same compound received
+#   at most 90 calendar days before; independent of any period, since a previous ticket more than 90
+#   days back never counts). Lets the recurring-problem list group a period's tickets by small
+#   integer keys, without a window. The one pass of that window over the tickets: ticket_monthly
+#   sums its `repeat` rather than running the window again.
 CATEGORIES_SQL = """
 CREATE OR REPLACE TABLE ticket_categories AS
 SELECT row_number() OVER (ORDER BY category_l1, category_l2 NULLS FIRST, category_l3 NULLS FIRST)::INTEGER AS cat_id,
@@ -73,6 +44,40 @@ JOIN ticket_categories k ON k.category_l1 = t.category_l1
     AND k.category_l2 IS NOT DISTINCT FROM t.category_l2 AND k.category_l3 IS NOT DISTINCT FROM t.category_l3
 WHERE t.compound_id IS NOT NULL
 ORDER BY date_trunc('month', t.received_at), t.community_id, t.received_at
+"""
+
+# ticket_monthly: one row per (month received, community, category l1/l2/l3).
+#   tickets, followups (contacted IS NOT NULL), contacted, solved (valid follow-up and solved),
+#   sat_1..sat_5 (valid follow-ups per satisfaction level, LEVELS order), closed, closed_on_time
+#   (closed and due_at IS NULL or closed_at <= due_at), repeats (T8, as ticket_repeats marks it; a
+#   ticket without a compound is never a repeat). Built after ticket_repeats.
+ROLLUP_SQL = f"""
+CREATE OR REPLACE TABLE ticket_monthly AS
+WITH counts AS (
+    SELECT date_trunc('month', received_at)::DATE AS month, community_id, category_l1, category_l2, category_l3,
+           count(*)::INTEGER AS tickets,
+           count(contacted)::INTEGER AS followups,
+           (count(*) FILTER (WHERE contacted))::INTEGER AS contacted,
+           (count(*) FILTER (WHERE contacted IS NOT NULL AND solved))::INTEGER AS solved,
+           {", ".join(f"(count(*) FILTER (WHERE contacted IS NOT NULL AND satisfaction = '{lv}'))::INTEGER AS {col}"
+                      for lv, col in zip(LEVELS, LEVEL_COLUMNS))},
+           count(closed_at)::INTEGER AS closed,
+           (count(*) FILTER (WHERE closed_at IS NOT NULL AND (due_at IS NULL OR closed_at <= due_at)))::INTEGER
+               AS closed_on_time
+    FROM tickets
+    GROUP BY ALL
+), repeats AS (
+    SELECT date_trunc('month', r.received_at)::DATE AS month, r.community_id, k.category_l1, k.category_l2,
+           k.category_l3, count(*)::INTEGER AS repeats
+    FROM ticket_repeats r JOIN ticket_categories k USING (cat_id)
+    WHERE r.repeat
+    GROUP BY ALL
+)
+SELECT c.*, coalesce(r.repeats, 0)::INTEGER AS repeats
+FROM counts c LEFT JOIN repeats r ON r.month = c.month AND r.community_id = c.community_id
+    AND r.category_l1 = c.category_l1 AND r.category_l2 IS NOT DISTINCT FROM c.category_l2
+    AND r.category_l3 IS NOT DISTINCT FROM c.category_l3
+ORDER BY month, community_id, category_l1, category_l2, category_l3
 """
 
 
@@ -123,10 +128,10 @@ def refresh_rollups(con, transaction: bool = True, tickets_changed: bool = True)
     did not touch tickets, the rollups are still right and are only marked as current.
     """
     def work():
-        if tickets_changed:
-            con.execute(ROLLUP_SQL)
+        if tickets_changed:   # in this order: ticket_monthly reads ticket_repeats
             con.execute(CATEGORIES_SQL)
             con.execute(REPEATS_SQL)
+            con.execute(ROLLUP_SQL)
         con.execute(PERIOD_COUNTS_SQL)
         con.execute(_MARK_FRESH)
 

@@ -3,6 +3,8 @@ query on its own cursor, results cached on (database, data version, query, param
 
 from __future__ import annotations
 
+import functools
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -30,9 +32,21 @@ def _open(path_str: str):
     return db.connect(path)
 
 
+@functools.lru_cache(maxsize=16)
+def _resolved(path: str, cwd: str) -> str:
+    return str(Path(cwd, path).resolve())
+
+
+def path_str() -> str:
+    """The database file's resolved path, as cache keys spell it (resolved once per path: resolve()
+    asks the file system about every directory on the way, on every query)."""
+    path = db.db_path()
+    return _resolved(str(path), "" if path.is_absolute() else os.getcwd())
+
+
 def connection():
     """The process-wide connection; pages never use it directly, only through query()."""
-    return _open(str(db.db_path().resolve()))
+    return _open(path_str())
 
 
 def begin_run():
@@ -81,13 +95,13 @@ def query(name: str, params: dict | None = None, max_rows: int = db.MAX_ROWS, *,
     data changes. `as_actor` is for callers outside a Streamlit run (the benchmark)."""
     scope = (as_actor or actor()).scope
     con = connection()
-    path_str = str(db.db_path().resolve())
+    path = path_str()
     frozen = tuple(sorted((k, _freeze(v)) for k, v in (params or {}).items()))
     version = st.session_state.get("_data_version") or db.data_version(con)
     try:
         # dates, numbers, text, None: exact reprs
-        key = repr((path_str, version, name, frozen, max_rows, scope.key()))
-        return _cached(key, path_str, version, name, frozen, max_rows, scope)
+        key = repr((path, version, name, frozen, max_rows, scope.key()))
+        return _cached(key, path, version, name, frozen, max_rows, scope)
     except db.DataChanged:
         st.rerun()  # an import committed during this run: draw the page again on the new data
     except db.DatabaseError as exc:  # too slow, or a damaged file: a notice instead of a traceback
@@ -113,5 +127,15 @@ def derived(name: str, parts, fn, shared: bool = False):
     shared=True hands every rerun the same object instead of a copy (for Plotly figures: a copy,
     or building one from a dict, re-validates every trace); the caller must not change it."""
     version = st.session_state.get("_data_version") or db.data_version(connection())
-    key = repr((str(db.db_path().resolve()), version, scope_key(), name, parts))
-    return (_shared if shared else _derived)(key, fn)
+    key = repr((path_str(), version, scope_key(), name, parts))
+    if shared:   # a shared figure is escaped before it is shared (ui.plotly_chart then leaves it as it is)
+        return _shared(key, lambda: _escaped(fn()))
+    return _derived(key, fn)
+
+
+def _escaped(value):
+    import plotly.graph_objects as go
+
+    from governance.labels import plot_safe
+
+    return plot_safe(value) if isinstance(value, go.Figure) else value

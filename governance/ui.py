@@ -118,44 +118,44 @@ def indicator_help(code: str) -> str:
     return f"{i.label}：{i.formula}。{i.caveats}"
 
 
-def download_csv(df: pd.DataFrame, label: str, file_name: str, key: str | None = None) -> None:
-    """A CSV download that opens correctly in Excel and cannot carry spreadsheet formulas. The bytes
-    are made when the button is clicked (Streamlit's deferred download), not on every run: encoding
-    5,000 rows cost each viewer half a second whether or not they downloaded anything."""
-    frame = df.copy()   # as shown now, whatever the page does to `df` afterwards
-    st.download_button(label, lambda: exports.csv_bytes(frame), file_name=file_name, mime="text/csv", key=key,
-                       icon=":material/download:")
+def download_csv(df: pd.DataFrame, label: str, file_name: str, key: str | None = None,
+                 data: bytes | None = None) -> None:
+    """A CSV download that opens correctly in Excel and cannot carry spreadsheet formulas. `data`:
+    its bytes, when the caller has them cached; otherwise the bytes are made when the button is
+    clicked (Streamlit's deferred download), not on every run: encoding 5,000 rows cost each viewer
+    half a second whether or not they downloaded anything."""
+    if data is None:
+        frame = df.copy()   # as shown now, whatever the page does to `df` afterwards
+        data = lambda: exports.csv_bytes(frame)  # noqa: E731
+    st.download_button(label, data, file_name=file_name, mime="text/csv", key=key, icon=":material/download:")
 
 
 def download_table(df: pd.DataFrame, file_name: str, key: str, column_config: dict | None = None,
-                   label: str = "下载此表（CSV）") -> None:
+                   label: str = "下载此表（CSV）", data: bytes | None = None) -> None:
     """The dashboard's own download of a shown table, headed as on screen. Streamlit's built-in
     table download is switched off (client.disableDataExport): it exported cells such as
-    =HYPERLINK(...) unchanged, while this one neutralises formulas (exports.csv_bytes)."""
-    names = {}
-    for col, conf in (column_config or {}).items():
-        name = conf if isinstance(conf, str) else (conf or {}).get("label") if isinstance(conf, dict) else None
-        if name:
-            names[col] = name
-    download_csv(df.rename(columns=names), label, file_name, key=key)
+    =HYPERLINK(...) unchanged, while this one neutralises formulas (exports.csv_bytes). `data`: the
+    bytes exports.table_csv(df, column_config) makes, when the caller has them cached; otherwise
+    they are made on click."""
+    if data is None:
+        frame = df.copy()
+        data = lambda: exports.table_csv(frame, column_config)  # noqa: E731
+    st.download_button(label, data, file_name=file_name, mime="text/csv", key=key, icon=":material/download:")
 
 
-class SafeFigure(go.Figure):
-    """A figure whose data text labels.plot_safe has already escaped (derived.figure's cached ones)."""
-
-
-def safe_figure(fig) -> SafeFigure:
-    """`fig` with its data text escaped once (labels.plot_safe), for a figure that is cached and shown
-    on every rerun: ui.plotly_chart then shows it as it is. Add no data text to it afterwards."""
-    return SafeFigure(plot_safe(fig).to_dict(), _validate=False)
+def safe_figure(fig):
+    """`fig` with its data text escaped once (labels.plot_safe marks it), for a figure that is cached
+    and shown on every rerun: ui.plotly_chart then shows it as it is. Add no data text afterwards."""
+    return plot_safe(fig)
 
 
 def plotly_chart(fig, **kwargs):
     """st.plotly_chart of a figure whose data text is escaped (labels.plot_safe): every page shows
-    its charts through here, so a name like <a href=…> reads as typed in labels, hover and legends."""
+    its charts through here, so a name like <a href=…> reads as typed in labels, hover and legends.
+    A figure escaped already (derived's cached ones, safe_figure) is not walked again."""
     if not isinstance(fig, go.Figure):
         fig = go.Figure(fig)
-    return st.plotly_chart(fig if type(fig) is SafeFigure else plot_safe(fig), **kwargs)
+    return st.plotly_chart(plot_safe(fig), **kwargs)
 
 
 def empty_state(message: str) -> None:

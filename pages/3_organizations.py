@@ -27,7 +27,9 @@ if orgs.empty:
     ui.empty_state("所选范围内没有社区。请在左侧调整地区筛选。")
     st.stop()
 S = fam.summary(orgs, activity)
-rank = fam.ranking(orgs, activity)
+ranked_q = (derived.q("organizations/orgs_by_community", p, db.SUM_ROWS),
+            derived.q("organizations/activity_by_community", p, db.SUM_ROWS))
+rank, table = derived.compute(fam.ranked_tables, *ranked_q)
 settings = runtime.query("settings/in_force", p)
 targets = settings[settings["key"].isin(["org_target_urban", "org_target_rural"])].set_index("key")
 practices = runtime.query("practices/practices_in_selection", p)
@@ -138,9 +140,9 @@ else:
         ui.empty_state("该组织在所选期末之前没有月度数据。")
     else:
         org_row = reporting[reporting["org_id"] == chosen].iloc[0]
-        # only the organisation's own community's practices belong on its chart
-        own = practices[(practices["street"] == org_row["street"]) & (practices["community"] == org_row["community"])]
-        ui.plotly_chart(fam.org_series_figure(series, str(org_row["org"]), own, sel.period, with_community=False),
+        ui.plotly_chart(derived.figure(fam.chosen_org_figure, derived.q("organizations/org_series", {**p, "org_id": int(chosen)}),
+                                       derived.q("organizations/reporting_orgs", p, fam.MAX_REPORTING_ORGS),
+                                       derived.q("practices/practices_in_selection", p), args=(int(chosen), sel.period)),
                         width="stretch")
         src = SOURCE_LABELS.get(org_row["source"], org_row["source"])
         st.caption(f"显示该组织截至 {D:%Y-%m-%d} 的全部月度报送（{int(org_row['months_reported'])} 个月），黄色底色为所选期间。"
@@ -173,8 +175,7 @@ if shown.empty:
     ui.empty_state("所选社区都没有居民数，无法计算每千居民社会组织数（S2）。")
 else:
     drawn = fam.chart_rows(rank)
-    ui.plotly_chart(derived.figure(fam.ranking_chart, derived.q("organizations/orgs_by_community", p, db.SUM_ROWS),
-                                   derived.q("organizations/activity_by_community", p, db.SUM_ROWS)), width="stretch")
+    ui.plotly_chart(derived.figure(fam.ranking_chart, *ranked_q), width="stretch")
     below = rank[rank["met"] == False]  # noqa: E712 (object column: True / False / None)
     st.caption("红色为未达标（存续组织数低于目标）的社区，蓝色为达标。黑色竖线为达标线：该社区目标家数 ÷ 居民数 × 1000，"
                "即按其居民数折算的每千居民组织数。" + (f"未达标社区 {len(below)} 个。" if len(below) else "")
@@ -183,11 +184,6 @@ else:
 no_residents = rank[rank["S2"].isna()]
 if len(no_residents):
     st.caption("没有居民数、未参与排名的社区：" + "、".join(no_residents["community"].map(md_escape)))
-table = rank.assign(
-    达标=[("达标" if m else f"未达标（差 {g:.0f}）") if m is not None else "未设置目标" for m, g in zip(rank["met"], rank["gap"])],
-    S5=rank["S5"] * 100, yoy=rank["yoy"] * 100,
-)[["street", "community", "type_label", "residents", "S1", "target", "达标", "S2", "party_led", "S5",
-   "founded", "dissolved", "net", "active_year_ago", "yoy"]]
 rank_config = {
         "street": "街道", "community": "社区", "type_label": "类型", "residents": st.column_config.NumberColumn("居民数", format="localized"),
         "S1": st.column_config.NumberColumn("S1 社会组织", help=ui.indicator_help("S1")),
@@ -201,7 +197,8 @@ rank_config = {
         "yoy": st.column_config.NumberColumn("S4 同比", format="%.1f%%", help=ui.indicator_help("S4")),
 }
 ui.table(table, hide_index=True, width="stretch", placeholder=NA, column_config=rank_config)
-ui.download_table(table, f"社会组织排名_{D:%Y%m%d}.csv", "org_rank_csv", rank_config)
+ui.download_table(table, f"社会组织排名_{D:%Y%m%d}.csv", "org_rank_csv", rank_config,
+                  data=derived.compute(fam.ranking_csv, *ranked_q, args=(rank_config,)))
 st.caption("“无数据”：居民数为 0（S2）、没有存续组织（S5）、上年同日为 0 家（同比）或未设置目标，不按 0% 计。")
 
 # ---- organisation list ---------------------------------------------------------------------

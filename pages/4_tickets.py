@@ -107,7 +107,8 @@ cats = runtime.query("tickets/by_category", now_p)
 if cats.empty:
     ui.empty_state("所选范围和期间内没有诉求。")
 else:
-    ui.plotly_chart(tk.category_sunburst(cats), width="stretch", key="sunburst")
+    ui.plotly_chart(derived.figure(tk.category_sunburst, derived.q("tickets/by_category", now_p)), width="stretch",
+                    key="sunburst")
     level = st.radio("类别层级", ["一级", "二级", "三级"], index=2, horizontal=True, key="cat_level")
     keys = {"一级": ["category_l1"], "二级": ["category_l1", "category_l2"],
             "三级": ["category_l1", "category_l2", "category_l3"]}[level]
@@ -144,7 +145,9 @@ else:
         args=(by,))
     ui.table(view, hide_index=True, width="stretch",
                  column_config={"T9 综合得分": st.column_config.NumberColumn(format="%.1f", help=ui.indicator_help("T9"))})
-    ui.download_table(view, f"诉求办理社区排名_{sel.period.end:%Y%m%d}.csv", "tickets_rank_csv")
+    ui.download_table(view, f"诉求办理社区排名_{sel.period.end:%Y%m%d}.csv", "tickets_rank_csv", data=derived.compute(
+        tk.ranking_csv, derived.q("tickets/rates_by_community", now_p, db.SUM_ROWS), derived.q("settings/in_force", now_p),
+        args=(by,)))
     ui.capped_note(tix)
     st.caption(f"比率后括号内为“分子/有效回访数”；“无数据”表示没有有效回访，不是 0%。95% 区间为 Wilson 区间；"
                f"有效回访少于 {SMALL_SAMPLE} 件的社区不宜与大社区直接比名次，请看下方漏斗图。")
@@ -181,9 +184,9 @@ else:
     )
     ui.capped_note(recurring)
     options = list(range(len(recurring)))
-    pick = st.selectbox("下载哪一类的诉求清单", options, key="recurring_pick",
-                        format_func=lambda i: f"{recurring.iloc[i]['community']} · {recurring.iloc[i]['compound']} · "
-                                              f"{recurring.iloc[i]['类别']}（{recurring.iloc[i]['repeats']} 次重复）")
+    labels = [f"{c} · {k} · {t}（{n} 次重复）" for c, k, t, n in
+              zip(recurring["community"], recurring["compound"], recurring["类别"], recurring["repeats"])]
+    pick = st.selectbox("下载哪一类的诉求清单", options, key="recurring_pick", format_func=labels.__getitem__)
     r = recurring.iloc[pick]
     download_class(derived.q("tickets/class_tickets", {
         **now_p, "category_l1": r["category_l1"], "category_l2": r["category_l2"], "category_l3": r["category_l3"],
@@ -198,12 +201,13 @@ if n_communities < tk.MIN_SPREAD_COMMUNITIES:
     ui.empty_state(f"所选范围只有 {n_communities} 个社区；判断是否“多个社区同月出现”需要至少 "
                    f"{tk.MIN_SPREAD_COMMUNITIES} 个社区，请在左侧选择街道或更大范围。")
 else:
-    spread = runtime.query("tickets/spreading", {**now_p, "min_communities": tk.MIN_SPREAD_COMMUNITIES,
-                                                "top": tk.SPREAD_TOP})
+    spread_p = {**now_p, "min_communities": tk.MIN_SPREAD_COMMUNITIES, "top": tk.SPREAD_TOP}
+    spread = runtime.query("tickets/spreading", spread_p)
     if spread.empty:
         ui.empty_state(f"期间内没有同月出现在 {tk.MIN_SPREAD_COMMUNITIES} 个及以上社区的诉求类别。")
     else:
-        ui.plotly_chart(tk.spreading_heatmap(spread), width="stretch", key="spread_heat")
+        ui.plotly_chart(derived.figure(tk.spreading_heatmap, derived.q("tickets/spreading", spread_p)), width="stretch",
+                        key="spread_heat")
         top = spread.drop_duplicates("rank").reset_index(drop=True)
         top["类别"] = [category_label(*r) for r in
                      top[["category_l1", "category_l2", "category_l3"]].itertuples(index=False, name=None)]

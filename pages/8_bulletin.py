@@ -2,7 +2,6 @@
 总体情况, 排名, 变化, 需关注, 每月一题 候选 and 进展, 组织与社会组织 — and the same bulletin as Word and PDF.
 Everything comes from one governance.bulletin.Bulletin built from the pages' own queries."""
 
-import plotly.graph_objects as go
 import streamlit as st
 
 from governance import bulletin as bl
@@ -17,6 +16,7 @@ last_day = runtime.query("bulletin/last_day").iloc[0]["last_day"]
 month = filters.month_picker(data_range["first_month"], data_range["last_month"],
                              None if last_day is None or last_day != last_day else last_day)
 b = derived.compute(bl.from_runtime, args=(tuple(sel.region_params().items()), month))
+figures = iter(derived.figures(bl.page_figures, args=(tuple(sel.region_params().items()), month)))
 
 st.title(b.title)
 st.caption(md_escape(b.header) + "　|　本页只按“通报月份”统计，左侧的起止月份不影响本页；"
@@ -60,8 +60,8 @@ for i, section in enumerate(b.sections):
                      height=min(460, 38 + 35 * len(frame)))
         if t.note:
             st.caption(md_escape(t.note))
-    for j, c in enumerate(section.charts):
-        ui.plotly_chart(go.Figure(c.figure, _validate=False), width="stretch", key=f"c_{i}_{j}")
+    for j, _ in enumerate(section.charts):
+        ui.plotly_chart(next(figures), width="stretch", key=f"c_{i}_{j}")
     if section.sources:
         st.caption("数据来源：" + "；".join(f"[{md_escape(label)}]({url})" for label, url in section.sources))
     if section.key == "candidates":   # editors adopt a candidate, and close an adopted problem, here

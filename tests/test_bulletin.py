@@ -381,3 +381,27 @@ def test_long_lists_are_cut_and_say_so():
     listed = bulletin._cut(bulletin.Table("积压", rows, None, None))
     assert len(listed.frame) == 30 and "共 40 行，仅列前 30 行" in listed.note
     assert bulletin._names([f"社区{i}" for i in range(12)]) == "、".join(f"社区{i}" for i in range(10)) + "等 12 个"
+
+
+def test_a_province_score_chart_draws_the_lowest_and_highest_ranked_communities():
+    # 40 ranked communities (30+ follow-ups) and 20 small ones: more than MAX_LISTED bars are cut to
+    # the 15 lowest and 15 highest ranked, as the ranking table keeps its ends; small ones are not drawn
+    n_big, n_small = 40, 20
+    import pandas as pd
+
+    tix = pd.DataFrame({
+        "community": [f"社区{i:02d}" for i in range(n_big + n_small)],
+        "followups": [50] * n_big + [5] * n_small,
+        "contacted": [10 + i for i in range(n_big)] + [5] * n_small,   # T9 rises with i among the ranked
+        "solved": [10 + i for i in range(n_big)] + [5] * n_small,
+        "satisfied": [10 + i for i in range(n_big)] + [5] * n_small,
+    })
+    settings = pd.DataFrame({"key": ["score_weight_contacted", "score_weight_solved", "score_weight_satisfied"],
+                             "value": [0.3, 0.4, 0.3]})
+    fig = bulletin._score_figure(tix, settings)
+    bars = list(fig.data[0].y)
+    assert bars == [f"社区{i:02d}" for i in list(range(15)) + list(range(25, 40))]
+    assert "参与排名的 40 个社区中最低与最高各 15 个" in fig.layout.title.text
+    # a region of at most MAX_LISTED communities keeps every bar, small ones marked
+    few = bulletin._score_figure(tix.iloc[list(range(20)) + [45]], settings)
+    assert len(few.data[0].y) == 21 and "社区45（样本少）" in few.data[0].y

@@ -203,6 +203,30 @@ def test_plot_text_and_plot_safe():
     assert [a["text"] for a in d["layout"]["annotations"]] == [plot_text(LINK), "<b>图例</b>"]
 
 
+@pytest.mark.parametrize("page, params", [
+    ("pages/4_tickets.py", {"street": STREET}), ("pages/3_organizations.py", {"street": STREET}),
+    ("pages/5_compare.py", {"communities": f"{STREET}/{S},{STREET}/{A},{STREET}/{H}"}),
+])
+def test_a_cached_chart_is_escaped_once_however_often_it_is_shown(hostile_app, page, params):
+    """Figures come from caches (derived.figure, runtime.derived(shared=True)) already escaped: a
+    rerun, or another session, shows the same text, not "&amp;lt;" for "<"."""
+    at = hostile_app(page, **params)
+    first = chart_strings(at)
+    at.run()
+    assert not at.exception
+    assert chart_strings(at) == first
+    assert not [x for x in first if "&amp;lt;" in x or "&amp;gt;" in x], "escaped twice"
+
+
+def test_plot_safe_escapes_a_figure_once():
+    import plotly.graph_objects as go
+
+    from governance.labels import plot_safe
+    fig = go.Figure(go.Bar(x=[A, LINK], y=[1, 2], name=LINK))
+    once = plot_safe(fig).to_plotly_json()
+    assert plot_safe(plot_safe(fig)).to_plotly_json() == once and once["data"][0]["name"] == plot_text(LINK)
+
+
 def test_every_page_shows_charts_through_the_one_escaping_function():
     pages = sorted((ROOT / "pages").glob("*.py"))
     direct = [p.name for p in pages if "st.plotly_chart(" in p.read_text(encoding="utf-8")]
