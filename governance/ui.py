@@ -127,7 +127,10 @@ def download_csv(df: pd.DataFrame, label: str, file_name: str, key: str | None =
     if data is None:
         frame = df.copy()   # as shown now, whatever the page does to `df` afterwards
         data = lambda: exports.csv_bytes(frame)  # noqa: E731
-    st.download_button(label, data, file_name=file_name, mime="text/csv", key=key, icon=":material/download:")
+    # on_click="ignore": no rerun on a click. A deferred download asks the server for its bytes while
+    # the click's rerun replaces the button's file id, and the request could lose that race
+    st.download_button(label, data, file_name=file_name, mime="text/csv", key=key, icon=":material/download:",
+                       on_click="ignore")
 
 
 def download_table(df: pd.DataFrame, file_name: str, key: str, column_config: dict | None = None,
@@ -140,7 +143,8 @@ def download_table(df: pd.DataFrame, file_name: str, key: str, column_config: di
     if data is None:
         frame = df.copy()
         data = lambda: exports.table_csv(frame, column_config)  # noqa: E731
-    st.download_button(label, data, file_name=file_name, mime="text/csv", key=key, icon=":material/download:")
+    st.download_button(label, data, file_name=file_name, mime="text/csv", key=key, icon=":material/download:",
+                       on_click="ignore")
 
 
 def safe_figure(fig):
