@@ -39,14 +39,7 @@ def compute(fn: Callable, *queries: tuple, args: tuple = ()):
     """fn(*frames of `queries`, *args), cached until the data changes. `fn` must be a named
     module-level function (its module and name are the key); `args` must be hashable by Streamlit."""
     key = _key(fn, "compute")
-    return _compute(key, runtime.path_str(), _version(), runtime.scope_key(), tuple(queries), tuple(args))
-
-
-def _version() -> str:
-    # the run's pinned data version (runtime.begin_run), as runtime.query keys on it: no query per call
-    import streamlit as st
-
-    return st.session_state.get("_data_version") or db.data_version(runtime.connection())
+    return _compute(key, runtime.path_str(), runtime.data_version(), runtime.scope_key(), tuple(queries), tuple(args))
 
 
 def _escaped_dict(fig) -> dict | None:
@@ -71,7 +64,7 @@ def figure(fn: Callable, *queries: tuple, args: tuple = ()):
     property, and walking every trace to escape it, are most of the cost of showing a figure)."""
     key = _key(fn, "figure")
     _FUNCS["figure:" + key] = lambda *a: _escaped_dict(_FUNCS[key](*a))
-    d = _compute("figure:" + key, runtime.path_str(), _version(), runtime.scope_key(),
+    d = _compute("figure:" + key, runtime.path_str(), runtime.data_version(), runtime.scope_key(),
                  tuple(queries), tuple(args))
     return _figure(d)
 
@@ -80,7 +73,7 @@ def figures(fn: Callable, *queries: tuple, args: tuple = ()) -> list:
     """As figure(), for a function returning a list of figures (Plotly figures or their dicts)."""
     key = _key(fn, "figures")
     _FUNCS["figures:" + key] = lambda *a: [_escaped_dict(f) for f in _FUNCS[key](*a)]
-    ds = _compute("figures:" + key, runtime.path_str(), _version(), runtime.scope_key(),
+    ds = _compute("figures:" + key, runtime.path_str(), runtime.data_version(), runtime.scope_key(),
                   tuple(queries), tuple(args))
     return [_figure(d) for d in ds]
 

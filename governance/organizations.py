@@ -135,11 +135,6 @@ def ranked_tables(orgs: pd.DataFrame, activity: pd.DataFrame) -> tuple[pd.DataFr
     return rank, ranking_table(rank)
 
 
-def ranking_csv(orgs: pd.DataFrame, activity: pd.DataFrame, column_config: dict) -> bytes:
-    """The download of ranking_table(), headed as on screen."""
-    return exports.table_csv(ranked_tables(orgs, activity)[1], column_config)
-
-
 def _month_range(period: Period) -> list[pd.Timestamp]:
     return [pd.Timestamp(period.first) - pd.Timedelta(days=3), pd.Timestamp(add_months(period.last, 1)) + pd.Timedelta(days=3)]
 

@@ -44,6 +44,11 @@ def path_str() -> str:
     return _resolved(str(path), "" if path.is_absolute() else os.getcwd())
 
 
+def data_version() -> str:
+    """The data version this run reads: the one pinned at its start (begin_run), else the database's."""
+    return st.session_state.get("_data_version") or db.data_version(connection())
+
+
 def connection():
     """The process-wide connection; pages never use it directly, only through query()."""
     return _open(path_str())
@@ -94,10 +99,9 @@ def query(name: str, params: dict | None = None, max_rows: int = db.MAX_ROWS, *,
     """Run queries/<name>.sql with bound parameters in the asking user's scope, cached until the
     data changes. `as_actor` is for callers outside a Streamlit run (the benchmark)."""
     scope = (as_actor or actor()).scope
-    con = connection()
     path = path_str()
     frozen = tuple(sorted((k, _freeze(v)) for k, v in (params or {}).items()))
-    version = st.session_state.get("_data_version") or db.data_version(con)
+    version = data_version()
     try:
         # dates, numbers, text, None: exact reprs
         key = repr((path, version, name, frozen, max_rows, scope.key()))
@@ -126,7 +130,7 @@ def derived(name: str, parts, fn, shared: bool = False):
 
     shared=True hands every rerun the same object instead of a copy (for Plotly figures: a copy,
     or building one from a dict, re-validates every trace); the caller must not change it."""
-    version = st.session_state.get("_data_version") or db.data_version(connection())
+    version = data_version()
     key = repr((path_str(), version, scope_key(), name, parts))
     if shared:   # a shared figure is escaped before it is shared (ui.plotly_chart then leaves it as it is)
         return _shared(key, lambda: _escaped(fn()))

@@ -90,11 +90,6 @@ def ranking(tix: pd.DataFrame, settings: pd.DataFrame, by: str) -> tuple[pd.Data
     return ranked, view, funnel_code
 
 
-def ranking_csv(tix: pd.DataFrame, settings: pd.DataFrame, by: str) -> bytes:
-    """The ranking table's download (for derived.compute: encoded once per selection, not per rerun)."""
-    return exports.table_csv(ranking(tix, settings, by)[1])
-
-
 # ---------------------------------------------------------------- weights in force
 
 def weights_note(settings: pd.DataFrame) -> str:

@@ -118,12 +118,11 @@ def indicator_help(code: str) -> str:
     return f"{i.label}：{i.formula}。{i.caveats}"
 
 
-def download_csv(df: pd.DataFrame, label: str, file_name: str, key: str | None = None,
-                 data: bytes | None = None) -> None:
-    """A CSV download that opens correctly in Excel and cannot carry spreadsheet formulas. `data`:
-    its bytes, when the caller has them cached; otherwise the bytes are made when the button is
-    clicked (Streamlit's deferred download), not on every run: encoding 5,000 rows cost each viewer
-    half a second whether or not they downloaded anything."""
+def download_csv(df: pd.DataFrame | None, label: str, file_name: str, key: str | None = None, data=None) -> None:
+    """A CSV download that opens correctly in Excel and cannot carry spreadsheet formulas. `data`: its
+    bytes when the caller has them cached, or a function making them; by default exports.csv_bytes(df)
+    is made when the button is clicked (Streamlit's deferred download), not on every run: encoding
+    5,000 rows cost each viewer half a second whether or not they downloaded anything."""
     if data is None:
         frame = df.copy()   # as shown now, whatever the page does to `df` afterwards
         data = lambda: exports.csv_bytes(frame)  # noqa: E731
@@ -134,29 +133,18 @@ def download_csv(df: pd.DataFrame, label: str, file_name: str, key: str | None =
 
 
 def download_table(df: pd.DataFrame, file_name: str, key: str, column_config: dict | None = None,
-                   label: str = "下载此表（CSV）", data: bytes | None = None) -> None:
-    """The dashboard's own download of a shown table, headed as on screen. Streamlit's built-in
-    table download is switched off (client.disableDataExport): it exported cells such as
-    =HYPERLINK(...) unchanged, while this one neutralises formulas (exports.csv_bytes). `data`: the
-    bytes exports.table_csv(df, column_config) makes, when the caller has them cached; otherwise
-    they are made on click."""
-    if data is None:
-        frame = df.copy()
-        data = lambda: exports.table_csv(frame, column_config)  # noqa: E731
-    st.download_button(label, data, file_name=file_name, mime="text/csv", key=key, icon=":material/download:",
-                       on_click="ignore")
-
-
-def safe_figure(fig):
-    """`fig` with its data text escaped once (labels.plot_safe marks it), for a figure that is cached
-    and shown on every rerun: ui.plotly_chart then shows it as it is. Add no data text afterwards."""
-    return plot_safe(fig)
+                   label: str = "下载此表（CSV）") -> None:
+    """The dashboard's own download of a shown table, headed as on screen (made on click). Streamlit's
+    built-in table download is switched off (client.disableDataExport): it exported cells such as
+    =HYPERLINK(...) unchanged, while this one neutralises formulas (exports.table_csv)."""
+    frame = df.copy()
+    download_csv(None, label, file_name, key=key, data=lambda: exports.table_csv(frame, column_config))
 
 
 def plotly_chart(fig, **kwargs):
     """st.plotly_chart of a figure whose data text is escaped (labels.plot_safe): every page shows
     its charts through here, so a name like <a href=…> reads as typed in labels, hover and legends.
-    A figure escaped already (derived's cached ones, safe_figure) is not walked again."""
+    A figure escaped already (derived's cached ones, runtime.derived's shared ones) is not walked again."""
     if not isinstance(fig, go.Figure):
         fig = go.Figure(fig)
     return st.plotly_chart(plot_safe(fig), **kwargs)

@@ -197,8 +197,7 @@ rank_config = {
         "yoy": st.column_config.NumberColumn("S4 同比", format="%.1f%%", help=ui.indicator_help("S4")),
 }
 ui.table(table, hide_index=True, width="stretch", placeholder=NA, column_config=rank_config)
-ui.download_table(table, f"社会组织排名_{D:%Y%m%d}.csv", "org_rank_csv", rank_config,
-                  data=derived.compute(fam.ranking_csv, *ranked_q, args=(rank_config,)))
+ui.download_table(table, f"社会组织排名_{D:%Y%m%d}.csv", "org_rank_csv", rank_config)
 st.caption("“无数据”：居民数为 0（S2）、没有存续组织（S5）、上年同日为 0 家（同比）或未设置目标，不按 0% 计。")
 
 # ---- organisation list ---------------------------------------------------------------------
@@ -229,5 +228,4 @@ else:
     # the CSV is encoded once per selection and data version (as ui.download_csv would encode it)
     data = derived.compute(fam.org_list_csv, derived.q("organizations/org_list",
                                                        {**p, "search": search, "active_only": active_only}))
-    st.download_button("下载组织名单（CSV）", data, file_name=name, mime="text/csv", key="org_download",
-                       icon=":material/download:")
+    ui.download_csv(None, "下载组织名单（CSV）", name, key="org_download", data=data)

@@ -36,8 +36,7 @@ def download_class(query: tuple, label: str, file_name: str, key: str) -> int:
     """The download button of a class's ticket list (as ui.download_csv makes it), its CSV encoded once
     per selection and data version rather than on every rerun; returns the number of tickets."""
     data, n = derived.compute(tk.class_csv_bytes, query)
-    st.download_button(label.format(n=n), data, file_name=file_name, mime="text/csv", key=key,
-                       icon=":material/download:")
+    ui.download_csv(None, label.format(n=n), file_name, key=key, data=data)
     return n
 
 
@@ -145,9 +144,7 @@ else:
         args=(by,))
     ui.table(view, hide_index=True, width="stretch",
                  column_config={"T9 综合得分": st.column_config.NumberColumn(format="%.1f", help=ui.indicator_help("T9"))})
-    ui.download_table(view, f"诉求办理社区排名_{sel.period.end:%Y%m%d}.csv", "tickets_rank_csv", data=derived.compute(
-        tk.ranking_csv, derived.q("tickets/rates_by_community", now_p, db.SUM_ROWS), derived.q("settings/in_force", now_p),
-        args=(by,)))
+    ui.download_table(view, f"诉求办理社区排名_{sel.period.end:%Y%m%d}.csv", "tickets_rank_csv")
     ui.capped_note(tix)
     st.caption(f"比率后括号内为“分子/有效回访数”；“无数据”表示没有有效回访，不是 0%。95% 区间为 Wilson 区间；"
                f"有效回访少于 {SMALL_SAMPLE} 件的社区不宜与大社区直接比名次，请看下方漏斗图。")

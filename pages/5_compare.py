@@ -286,11 +286,11 @@ monthly = {cid: runtime.query("tickets/monthly", {**params, "street": info.loc[c
                                                   "community": info.loc[cid, "community"]}) for cid in chosen}
 # the figures are built once per view and every rerun is handed the same (unchanged) objects:
 # building them, Plotly validating every trace, was most of a warm rerun's time
-radar = runtime.derived("compare/radar", figure_key, lambda: ui.safe_figure(cmp.radar_figure(
-    comp, names, chosen, height=520 if present else 480)), shared=True)
-trends = runtime.derived("compare/trends", figure_key, lambda: ui.safe_figure(cmp.trends_figure(
+radar = runtime.derived("compare/radar", figure_key, lambda: cmp.radar_figure(
+    comp, names, chosen, height=520 if present else 480), shared=True)
+trends = runtime.derived("compare/trends", figure_key, lambda: cmp.trends_figure(
     monthly, names, chosen, practices.assign(community=practices["community_id"].map(names)),
-    sel.period.first, sel.period.last, height=520 if present else 640)), shared=True)
+    sel.period.first, sel.period.last, height=520 if present else 640), shared=True)
 st.subheader("指标画像")
 ui.plotly_chart(radar, width="stretch", key="radar")
 st.caption("每条轴是一个指标在全部社区中的百分位：越靠外越好（办理时长越短越靠外）；缺数据的轴留空。")
