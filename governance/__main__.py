@@ -242,6 +242,33 @@ def _users(args) -> int:
     return 0
 
 
+def _as_writer(command, args) -> int:
+    """A write from the command line is a writer like any other: it waits for the writer lock (a
+    write on the dashboard may be running) and, while `serve` runs dashboard processes on snapshots,
+    publishes a snapshot so they show the new data at their next run."""
+    from governance import writer
+
+    path = Path(args.db) if args.db else db.db_path()
+    with writer.exclusive(path, on_wait=lambda: print("另一个写入（导入、撤销等）正在进行，等待它结束……", file=sys.stderr)):
+        rc = command(args)
+        if rc == 0 and writer.is_served(path):
+            snap = writer.checkpoint_and_publish(db.connect(path), path)
+            print(f"已发布只读快照 {snap.name}：正在运行的看板在下一次刷新页面时显示新数据。")
+    return rc
+
+
+def _serve(args) -> int:
+    from governance import serve
+
+    return serve.serve(args.replicas, args.port, Path(args.db) if args.db else db.db_path(), address=args.address)
+
+
+def _write_call(args) -> int:
+    from governance import writer
+
+    return writer.write_call_main(Path(args.db) if args.db else db.db_path())
+
+
 def _bench(args) -> int:
     from governance.bench import run_bench
 
@@ -351,6 +378,14 @@ def main(argv: list[str] | None = None) -> int:
     bul.add_argument("--month", required=True, help="通报月份 YYYY-MM，如 2023-08")
     bul.add_argument("-o", "--output", required=True, help="输出文件：.docx 或 .pdf")
     bul.add_argument("--db", help="数据库路径（默认 $GOVERNANCE_DB 或 data/governance.duckdb）")
+    srv = sub.add_parser("serve", help="多进程启动看板：nginx + 多个看板进程 + 一个写入进程（全班同时打开一个链接时用）")
+    srv.add_argument("--replicas", type=int, default=2, help="看板进程数（默认 2；1 即 streamlit run app.py）")
+    srv.add_argument("--port", type=int, default=8501, help="对外端口（默认 8501）")
+    srv.add_argument("--address", default="127.0.0.1",
+                     help="对外地址（默认 127.0.0.1 只供本机；全班使用请配置登录后用 0.0.0.0）")
+    srv.add_argument("--db", help="数据库路径（默认 $GOVERNANCE_DB 或 data/governance.duckdb）")
+    wc = sub.add_parser("write-call", help=argparse.SUPPRESS)   # the writer subprocess of `serve` (governance/writer.py)
+    wc.add_argument("--db", required=True)
     args = parser.parse_args(argv)
     if args.command == "bulletin" and Path(args.output).suffix.lower() not in (".docx", ".pdf"):
         bul.error(f"输出文件 {args.output} 的扩展名应为 .docx 或 .pdf")
@@ -359,7 +394,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         commands = {"demo": _demo, "init": _init, "import": _import, "template": _template, "undo": _undo, "bench": _bench,
-                    "users": _users, "bulletin": _bulletin}
+                    "users": _users, "bulletin": _bulletin, "serve": _serve, "write-call": _write_call}
+        if args.command in ("import", "undo") or (args.command == "users" and args.users_command in ("add", "remove")):
+            return _as_writer(commands[args.command], args)
         return commands[args.command](args)
     except (db.DatabaseError, access.AccessError) as exc:
         print(str(exc), file=sys.stderr)

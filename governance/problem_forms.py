@@ -105,7 +105,7 @@ def adopt_form(candidates: list[dict], region: dict, first: dt.date, end: dt.dat
                 "可在“数据管理”页撤销），月度通报“每月一题 进展”和本页“做法前后”随之跟踪。")
     if box.button("采纳", type="primary", key=f"{key}_adopt_go", icon=":material/flag:"):
         def write() -> str:
-            pid = problems.adopt(runtime.connection(), actor, title=title, category=(l1, l2, l3), communities=chosen,
+            pid = runtime.write("adopt", actor, title=title, category=(l1, l2, l3), communities=chosen,
                                  owner_unit=owner, started_on=started, target_on=target, notes=notes)
             return (f"已采纳第 {pid} 号每月一题“{title.strip()}”：{len(chosen)} 个社区，{started:%Y-%m-%d} 起；"
                     f"自 {started:%Y-%m} 的月度通报起列入“每月一题 进展”。")
@@ -151,4 +151,4 @@ def close_form(items: list[dict], key: str) -> None:
     outcome = right.text_input("结果", max_chars=problems.MAX_OUTCOME, key=f"{key}_close_outcome",
                                placeholder="如 管网改造完成，诉求量连续三个月下降")
     if box.button("结束", key=f"{key}_close_go", icon=":material/task_alt:"):
-        _write(box, lambda: problems.close(runtime.connection(), actor, p["id"], closed, outcome))
+        _write(box, lambda: runtime.write("close", actor, p["id"], closed, outcome))

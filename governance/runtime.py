@@ -4,13 +4,16 @@ query on its own cursor, results cached on (database, data version, query, param
 from __future__ import annotations
 
 import functools
+import importlib
 import os
+import threading
+import time
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-from governance import db
+from governance import db, snapshots, writer
 from governance.access import Scope
 from governance.demo import build_demo_database
 
@@ -49,8 +52,64 @@ def data_version() -> str:
     return st.session_state.get("_data_version") or db.data_version(connection())
 
 
+# --- several dashboard processes (python -m governance serve --replicas N) -------------------
+# Each process reads the newest published snapshot of the primary read-only (governance/snapshots.py)
+# and hands every write to the writer (governance/writer.py). A run reads the snapshot pinned at
+# its start; a newer one is taken at the start of the next run, never inside a run. Connections
+# to snapshots superseded RETIRE_AFTER seconds ago are closed, so the writer can remove the files.
+SNAPSHOT_ENV = "GOVERNANCE_READ_SNAPSHOTS"
+RETIRE_AFTER = 120.0
+_snap_lock = threading.Lock()
+_snap_cons: dict[str, list] = {}   # snapshot path -> [connection, time it was superseded or None]
+
+
+def snapshot_mode() -> bool:
+    return os.environ.get(SNAPSHOT_ENV) == "1"
+
+
+def _newest_snapshot() -> str:
+    snap = snapshots.newest(db.db_path())
+    if snap is None:
+        raise db.DatabaseError(f"还没有发布数据库 {db.db_path()} 的只读快照：请用 python -m governance serve 启动看板。")
+    return str(snap)
+
+
+def _snapshot_connection(snap: str):
+    with _snap_lock:
+        entry = _snap_cons.get(snap)
+        if entry is None:
+            entry = _snap_cons[snap] = [db.connect(snap, read_only=True), None]
+        return entry[0]
+
+
+def _retire_superseded(newest: str) -> None:
+    now = time.monotonic()
+    with _snap_lock:
+        for snap, entry in list(_snap_cons.items()):
+            if snap == newest:
+                continue
+            if entry[1] is None:
+                entry[1] = now
+            elif now - entry[1] > RETIRE_AFTER:
+                del _snap_cons[snap]
+                entry[0].close()
+
+
+def _pinned_snapshot() -> str:
+    try:
+        snap = st.session_state.get("_snapshot")
+    except Exception:   # outside a Streamlit run (the benchmark)
+        snap = None
+    if snap is None or not Path(snap).exists():
+        snap = _newest_snapshot()
+    return snap
+
+
 def connection():
-    """The process-wide connection; pages never use it directly, only through query()."""
+    """The process-wide connection (in snapshot mode: to the snapshot this run reads); pages never
+    use it directly, only through query()."""
+    if snapshot_mode():
+        return _snapshot_connection(_pinned_snapshot())
     return _open(path_str())
 
 
@@ -60,9 +119,27 @@ def begin_run():
     Every query of the run then reads exactly that version, so a page shows the data from
     before an import or from after it, never a mix of both.
     """
+    if snapshot_mode():
+        snap = _newest_snapshot()
+        st.session_state["_snapshot"] = snap
+        _retire_superseded(snap)
     con = connection()
     st.session_state["_data_version"] = db.data_version(con)
     return con
+
+
+def write(op: str, *args, **kwargs):
+    """Run the write `op` (governance.writer.OPS) as fn(connection, *args, **kwargs): here on the
+    process's own read-write connection, or, in snapshot mode, handed to the writer, returning once
+    the snapshot with the write in it is published (the next run reads it)."""
+    if snapshot_mode():
+        try:
+            return writer.call(db.db_path(), op, *args, **kwargs)
+        except writer.WriterFailed as exc:
+            st.error(str(exc), icon=":material/error:")
+            st.stop()
+    module, name = writer.OPS[op]
+    return getattr(importlib.import_module(module), name)(connection(), *args, **kwargs)
 
 
 @st.cache_data(show_spinner=False, max_entries=2000)
@@ -71,7 +148,7 @@ def _cached(key: str, _path_str: str, _version: str, _name: str, _params: tuple,
     # Streamlit hashes only `key`, which spells out every other argument (see query()), the scope
     # included, so one user's results are never served to another scope: hashing one short string
     # instead of six values makes a cache hit about twice as cheap
-    con = _open(_path_str)
+    con = connection()
     return db.run_query(con, _name, dict(_params), max_rows=_max_rows, version=_version, scope=_scope)
 
 

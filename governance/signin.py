@@ -9,6 +9,8 @@ shown before any data (登录, 未授权). app.py calls `gate()` at the start of
 
 from __future__ import annotations
 
+import os
+
 import streamlit as st
 
 from governance import access
@@ -47,7 +49,8 @@ def gate(con) -> access.Actor:
     st.session_state.pop(ACTOR_KEY, None)
     section = auth_section()
     if section is None:
-        actor = access.local_actor(st.get_option("server.address"))
+        # behind `serve`'s nginx every process listens on loopback: the address users reach is nginx's
+        actor = access.local_actor(os.environ.get("GOVERNANCE_PUBLIC_ADDRESS") or st.get_option("server.address"))
         st.session_state[ACTOR_KEY] = actor
         return actor
     if not st.user.is_logged_in:

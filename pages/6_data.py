@@ -160,7 +160,7 @@ def mapping_step(table: str, data: bytes, name: str, sheet, sha: str, needed: bo
     if st.button("保存并按此对应检查", type="primary", key="data_map_save", icon=":material/save:",
                  disabled=bool(missing)):
         try:
-            importer.save_mapping(con, map_name, table, headers, chosen, actor=actor)
+            runtime.write("save_mapping", map_name, table, headers, chosen, actor=actor)
         except (importer.MappingError, access.AccessError) as exc:
             st.error(str(exc), icon=":material/error:")
             return
@@ -190,8 +190,8 @@ if upload is not None and book:
     cached = st.session_state.get("data_check")
     if cached is None or cached[0] != check_key:
         with st.spinner("正在检查整个工作簿……"):
-            report, _ = importer.import_workbook(con, data, upload.name, update=update, actor=actor,
-                                                 max_bytes=max_bytes, dry_run=True)
+            report, _ = runtime.write("import_workbook", data, upload.name, update=update, actor=actor,
+                                              max_bytes=max_bytes, dry_run=True)
         for r in report.reports:  # a preview only: the import reads the workbook again
             r.rows = None
         st.session_state["data_check"] = (check_key, report)
@@ -208,8 +208,8 @@ if upload is not None and book:
                    "请核对上表，确认后点击“导入”。", icon=":material/check_circle:")
         if st.button("导入", type="primary", key="data_import", icon=":material/upload:"):
             with st.spinner("正在导入整个工作簿……"):
-                result_book, result = importer.import_workbook(con, data, upload.name, update=update, actor=actor,
-                                                               max_bytes=max_bytes)
+                result_book, result = runtime.write("import_workbook", data, upload.name, update=update, actor=actor,
+                                                            max_bytes=max_bytes)
             if result is None:
                 st.session_state["data_flash"] = ("error", "导入前的复核发现了问题（数据可能刚被其他人修改），没有导入任何数据；请重新上传检查。")
                 st.session_state.pop("data_check", None)
@@ -273,7 +273,7 @@ elif upload is not None:
                 st.caption(f"预览仅显示前 {PREVIEW_ROWS} 行。")
             if st.button("导入", type="primary", key="data_import", icon=":material/upload:"):
                 with st.spinner("正在导入……"):
-                    _, result = importer.import_file(con, table, data, upload.name, sheet=sheet, update=update,
+                    _, result = runtime.write("import_file", table, data, upload.name, sheet=sheet, update=update,
                                                      max_bytes=max_bytes, mapping=mapping, actor=actor)
                 if result is None:
                     st.session_state["data_flash"] = ("error", "导入前的复核发现了问题（数据可能刚被其他人修改），没有导入任何数据；请重新上传检查。")
@@ -316,7 +316,7 @@ else:
                 if (may_restore_demo if demo_batch else may_undo) and \
                         action.button("撤销", key=f"undo_{b.batch_id}", icon=":material/undo:"):
                     try:
-                        st.session_state["data_flash"] = ("success", importer.undo(con, int(b.batch_id), actor=actor))
+                        st.session_state["data_flash"] = ("success", runtime.write("undo", int(b.batch_id), actor=actor))
                     except importer.ImportRefused as exc:
                         p = exc.problems[0]
                         st.session_state["data_flash"] = ("error", f"不能撤销：{p.message}。{p.expected}")
@@ -340,7 +340,7 @@ if access.ROLE_ACTIONS[actor.role] >= {"remove_demo"}:
         confirm = st.checkbox(f"我确认删除全部 {demo_rows:,} 行演示数据", key="data_confirm_demo")
         if st.button("删除演示数据", disabled=not confirm, key="data_remove_demo", icon=":material/delete:"):
             try:
-                st.session_state["data_flash"] = ("success", importer.remove_demo_data(con, actor=actor))
+                st.session_state["data_flash"] = ("success", runtime.write("remove_demo_data", actor=actor))
             except importer.ImportRefused as exc:
                 p = exc.problems[0]
                 st.session_state["data_flash"] = ("error", f"未删除：{p.message}。{p.expected}")

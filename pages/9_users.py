@@ -50,7 +50,7 @@ with st.form("users_add", clear_on_submit=False):
     scope = st.selectbox("范围", scopes, key="users_scope", help="用户只能看到（编辑者只能导入）这一地区内的社区。")
     if st.form_submit_button("保存", type="primary", icon=":material/person_add:"):
         try:
-            st.session_state["users_flash"] = ("success", access.add_user(con, actor, email, role, scope, name))
+            st.session_state["users_flash"] = ("success", runtime.write("add_user", actor, email, role, scope, name))
         except access.AccessError as exc:
             st.session_state["users_flash"] = ("error", f"未保存：{exc}")
         st.rerun()
@@ -61,7 +61,7 @@ if not users.empty:
     gone = left.selectbox("用户", users["email"].tolist(), key="users_remove_email")
     if right.button("删除", key="users_remove", icon=":material/person_remove:"):
         try:
-            st.session_state["users_flash"] = ("success", access.remove_user(con, actor, gone))
+            st.session_state["users_flash"] = ("success", runtime.write("remove_user", actor, gone))
         except access.AccessError as exc:
             st.session_state["users_flash"] = ("error", f"未删除：{exc}")
         st.rerun()
