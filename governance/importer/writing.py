@@ -21,6 +21,7 @@ from governance.importer.validation import (
     _applied_batch_with_hash, _same_file_problem, _sha256, check_chunk, finish, plan_columns,
 )
 from governance.importer.values import _Collector
+from governance import rollups
 from governance.rollups import refresh_rollups
 from governance.schema import bump_data_version
 
@@ -159,9 +160,16 @@ def _import_sources(con, sources, update, actor, max_bytes, dry_run, batch_table
             table = batch_table or sources[0].table
             what = "、".join(SPECS[s_.table].label for s_ in sources) + f"：{batch_file or sources[0].file_name}"
             _record_batch(cur, batch, table, batch_file or sources[0].file_name, sha, added, updated, actor.who, what)
+            tickets = [r for r in reports if r.table == "tickets"]
+            # only tickets added (none updated) to rollups that were current: those are brought up to
+            # date for the new tickets alone (rollups.add_tickets), else rebuilt whole
+            append_only = bool(tickets) and not any(r.n_update for r in tickets) and rollups.current(cur)
             bump_data_version(cur)
             _release_memory()  # the chunks' frames are gone: give their pages back before the rebuild
-            refresh_rollups(cur, transaction=False, tickets_changed=any(s.table == "tickets" for s in sources))
+            if append_only:
+                rollups.add_tickets(cur, batch)
+            else:
+                refresh_rollups(cur, transaction=False, tickets_changed=bool(tickets))
             cur.execute("COMMIT")
             return reports, BatchResult(batch, table, added, updated)
         except BaseException:
