@@ -128,6 +128,83 @@ def start_server(db_path: Path, log_path: Path, port: int | None = None, timeout
         time.sleep(0.3)
 
 
+def start_serve(db_path: Path, log_path: Path, replicas: int, timeout: float = 120):
+    """`python -m governance serve --replicas N` on a free port (nginx and N processes when N ≥ 2,
+    `streamlit run app.py` when N = 1); returns (serve process, base URL)."""
+    import os
+    import subprocess
+    import urllib.request
+
+    from governance.serve import free_port
+
+    port = free_port()
+    log = open(log_path, "w")
+    proc = subprocess.Popen([sys.executable, "-m", "governance", "serve", "--replicas", str(replicas), "--port", str(port),
+                             "--db", str(db_path)], cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + timeout
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError("serve exited:\n" + Path(log_path).read_text())
+        try:
+            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
+                if r.status == 200 and (replicas == 1 or "看板已启动" in Path(log_path).read_text()):
+                    return proc, base
+        except OSError:
+            pass
+        if time.time() > deadline:
+            proc.kill()
+            raise RuntimeError("serve did not answer /_stcore/health in time")
+        time.sleep(0.3)
+
+
+def _tree(pid: int) -> list[int]:
+    """pid and all its descendants (from /proc)."""
+    import os
+
+    children: dict[int, list[int]] = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                ppid = int(Path(f"/proc/{d}/stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(d))
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(children.get(p, []))
+    return out
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time of a process and its descendants, including children they have already reaped."""
+    import os
+
+    total = 0.0
+    for p in _tree(pid):
+        try:
+            f = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += sum(int(x) for x in f[11:15]) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
+            pass
+    return total
+
+
+def stop_serve(proc) -> None:
+    import os
+    import signal
+
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(30)
+    except Exception:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
 def stop_server(proc) -> None:
     proc.terminate()
     try:
@@ -177,6 +254,7 @@ class Render:
         self.metrics: dict[str, str] = {}
         self.charts: list[dict] = []
         self.reruns = 0
+        self.session = None
 
     def reset(self):
         self.errors, self.alerts, self.metrics, self.charts = [], [], {}, []
@@ -342,7 +420,7 @@ def _work_copy(prefix: str, db_source: Path | None) -> tuple[Path, Path]:
 
 
 def run(sessions: int = 30, rounds: int = 3, import_rows: int = 100_000, db_source: Path | None = None,
-        pages: list[str] | None = None, think: float = 0.3, log=print) -> dict:
+        pages: list[str] | None = None, think: float = 0.3, log=print, replicas: int | None = None) -> dict:
     """Start a server, drive the viewers and the import, check what they saw; return the figures."""
     from governance import db as gdb
 
@@ -366,18 +444,23 @@ def run(sessions: int = 30, rounds: int = 3, import_rows: int = 100_000, db_sour
 
     queries = ["" if i % 2 == 0 else f"street={streets[(i // 2) % len(streets)]}" for i in range(sessions)]
 
-    proc, base = start_server(path, work / "server.log")
-    figures: dict = {"sessions": sessions, "rounds": rounds, "pages": pages, "import_rows": import_rows}
+    if replicas:
+        proc, base = start_serve(path, work / "server.log", replicas)
+    else:
+        proc, base = start_server(path, work / "server.log")
+    cpu = tree_cpu_seconds if replicas else cpu_seconds
+    figures: dict = {"sessions": sessions, "rounds": rounds, "pages": pages, "import_rows": import_rows,
+                     "replicas": replicas}
     try:
         times: dict = {}
-        cpu0 = cpu_seconds(proc.pid)
+        cpu0 = cpu(proc.pid)
         result = _run_async(_drive(base, queries, pages, rounds, think, csv_path if import_rows > 0 else None,
                                    times, quote))
-        figures["cpu_s"] = cpu_seconds(proc.pid) - cpu0
+        figures["cpu_s"] = cpu(proc.pid) - cpu0
         figures["load_average"] = load_average()
-        figures["peak_rss_mb"] = peak_rss_mb(proc.pid)
+        figures["peak_rss_mb"] = max(peak_rss_mb(p) for p in _tree(proc.pid)) if replicas else peak_rss_mb(proc.pid)
     finally:
-        stop_server(proc)
+        (stop_serve if replicas else stop_server)(proc)
     renders, finals, before = result["renders"], result["finals"], result["before"]
     times_all = [r.seconds for r in renders]
     errors = [f"{r.page}?{r.query}: {e}" for r in renders + finals for e in r.errors]
@@ -404,6 +487,15 @@ def run(sessions: int = 30, rounds: int = 3, import_rows: int = 100_000, db_sour
             mixes.append(f"{r.query or '全部'}: 导入前却显示 {card}")
     stale = [f"{r.query or '全部'}: {ticket_total(r)[0]} ≠ {before[r.query] + added[r.query]}"
              for r in finals if ticket_total(r)[0] != before[r.query] + added[r.query]]
+    # how soon after the import's success message each session's first tickets read showed the new total
+    seen_after = []
+    if "done" in times:
+        for r in finals:
+            reads = sorted((x for x in renders + finals if x.page == CHECK_PAGE and not x.errors
+                            and getattr(x, "session", None) == r.session and x.started >= times["done"]),
+                           key=lambda x: x.started)
+            if reads:
+                seen_after.append(reads[0].finished - times["done"])
 
     figures.update({
         "renders": len(renders), "median_s": statistics.median(times_all), "p95_s": _pct(times_all, 0.95),
@@ -414,6 +506,8 @@ def run(sessions: int = 30, rounds: int = 3, import_rows: int = 100_000, db_sour
         "load_seconds": result["seconds"], "reads_checked": checked, "reads_during_import": during,
         "mixed_or_wrong_reads": mixes, "sessions_seeing_new_data": len(finals) - len(stale),
         "stale_sessions": stale, "before_total": before[""], "after_total": before[""] + import_rows,
+        "views_per_s": (len(renders)) / max(result["seconds"], 1e-9),
+        "new_total_seen_within_s": max(seen_after) if seen_after else float("nan"),
     })
     figures["server_log"] = str(work / "server.log")
     if ok(figures):
@@ -469,7 +563,7 @@ async def _drive(base, queries, pages, rounds, think, csv_path, times, quote):
             order = pages[i % len(pages):] + pages[:i % len(pages)]  # sessions start on different pages
             for page in order:
                 r = await v.render(page, keep_charts=(page == CHECK_PAGE))
-                r.query = v.key
+                r.query, r.session = v.key, i
                 renders.append(r)
                 await asyncio.sleep(rng.uniform(0, think))
 
@@ -481,6 +575,8 @@ async def _drive(base, queries, pages, rounds, think, csv_path, times, quote):
     seconds = time.time() - t0
     # Afterwards: every session, on the same connection (no restart), draws the tickets page again.
     finals = list(await asyncio.gather(*(v.render(CHECK_PAGE, keep_charts=True) for v in viewers)))
+    for i, r in enumerate(finals):
+        r.session = i
     for v, r in zip(viewers, finals):
         r.query = v.key
     for v in viewers:
@@ -492,7 +588,7 @@ COMPARE_LINK = "communities=江欣苑社区,西山社区,裕园社区"
 
 
 def run_link(sessions: int, page: str = "compare", query: str = COMPARE_LINK, db_source: Path | None = None,
-             log=print) -> dict:
+             log=print, replicas: int | None = None) -> dict:
     """The training-class case: `sessions` viewers open the same link at the same moment on a freshly
     started server; the time until each one's page has finished running, and the server's CPU."""
     from urllib.parse import quote
@@ -508,21 +604,28 @@ def run_link(sessions: int, page: str = "compare", query: str = COMPARE_LINK, db
             await v.close()
         return renders
 
-    proc, base = start_server(path, work / "server.log")
+    if replicas:
+        proc, base = start_serve(path, work / "server.log", replicas)
+    else:
+        proc, base = start_server(path, work / "server.log")
+    cpu_of = tree_cpu_seconds if replicas else cpu_seconds
     try:
-        cpu0 = cpu_seconds(proc.pid)
+        cpu0 = cpu_of(proc.pid)
+        t0 = time.time()
         renders = _run_async(drive(base))
-        cpu = cpu_seconds(proc.pid) - cpu0
+        wall = time.time() - t0
+        cpu = cpu_of(proc.pid) - cpu0
         load = load_average()
     finally:
-        stop_server(proc)
+        (stop_serve if replicas else stop_server)(proc)
     times_all = [r.seconds for r in renders]
     errors = [f"{r.page}?{query}: {e}" for r in renders for e in r.errors]
     if not errors:
         shutil.rmtree(work, ignore_errors=True)
     return {"sessions": sessions, "link": f"{page}?{query}", "median_s": statistics.median(times_all),
             "p95_s": _pct(times_all, 0.95), "max_s": max(times_all), "errors": errors, "cpu_s": cpu,
-            "cpu_per_view_s": cpu / sessions, "load_average": load}
+            "cpu_per_view_s": cpu / sessions, "load_average": load, "replicas": replicas,
+            "views_per_s": sessions / max(max(times_all), 1e-9), "wall_s": wall}
 
 
 def link_report(f: dict) -> str:
@@ -548,6 +651,43 @@ def suite(db_source: Path | None = None, import_rows: int = 2000, log=print) -> 
         good &= met
         log(f"\n30 sessions browsing all pages, {'no import' if not rows else f'importing {rows:,} tickets'}:")
         log(report(f) + f"\n  [target p95 ≤ {limit:.0f} s, 0 errors: {'met' if met else 'MISSED'}]")
+    return good
+
+
+def replicas_drill(db_source: Path | None = None, import_rows: int = 100_000, sessions: int = 30, log=print) -> bool:
+    """Issue 19's drill, in one run: 30 sessions on the same 社区对比 link and 30 browsing every page,
+    against `serve --replicas 1` and `--replicas 2`; then 30 browsing on 2 replicas while
+    `import_rows` tickets are imported through the page. Targets: page views per second with 2
+    replicas ≥ 1.6 × with 1 and p95 lower, 0 errors; every session sees the new total within 10 s
+    of the import's success message, no read mixing old and new data."""
+    good = True
+    got: dict = {}
+    for n in (1, 2):
+        link = run_link(sessions, db_source=db_source, replicas=n)
+        log(f"[--replicas {n}] " + link_report(link) + f"; {link['views_per_s']:.2f} views/s")
+        browse = run(sessions, 1, 0, db_source, replicas=n)
+        log(f"[--replicas {n}] {sessions} sessions browsing all pages: {browse['renders']} page views in "
+            f"{browse['load_seconds']:.1f} s = {browse['views_per_s']:.2f} views/s; median {browse['median_s']:.2f} s, "
+            f"p95 {browse['p95_s']:.2f} s, max {browse['max_s']:.2f} s; errors {len(browse['errors'])}; "
+            f"CPU {browse['cpu_s']:.1f} s ({browse['cpu_per_view_s']:.2f} s per view); load {browse['load_average']}"
+            + "".join(f"\n  - {e}" for e in browse["errors"][:10]))
+        got[n] = (link, browse)
+        good &= not link["errors"] and ok(browse)
+    for name, i in (("same 社区对比 link", 0), ("browsing all pages", 1)):
+        one, two = got[1][i], got[2][i]
+        ratio = two["views_per_s"] / max(one["views_per_s"], 1e-9)
+        met = ratio >= 1.6 and two["p95_s"] < one["p95_s"]
+        good &= met
+        log(f"{name}: 2 replicas / 1 replica throughput {ratio:.2f}×, p95 {one['p95_s']:.2f} s → {two['p95_s']:.2f} s"
+            f"  [target ≥ 1.6×, p95 lower: {'met' if met else 'MISSED'}]")
+    if import_rows:
+        f = run(sessions, 1, import_rows, db_source, replicas=2)
+        within = f["new_total_seen_within_s"]
+        met = ok(f) and within == within and within <= 10.0
+        good &= met
+        log(f"\n[--replicas 2] {sessions} sessions browsing while {import_rows:,} tickets are imported through the page:")
+        log(report(f) + f"\nlatest session to see the new total: {within:.1f} s after the success message"
+            f"  [target ≤ 10 s, no mixed reads, 0 errors: {'met' if met else 'MISSED'}]")
     return good
 
 
@@ -589,16 +729,22 @@ def main(argv=None) -> int:
                                        "e.g. 'compare?communities=江欣苑社区,西山社区,裕园社区'")
     parser.add_argument("--suite", action="store_true",
                         help="the whole drill: 10/30/60 sessions on the same 社区对比 link, 30 browsing without and with an import")
+    parser.add_argument("--replicas", type=int, help="drive `python -m governance serve --replicas N` instead of one streamlit run")
+    parser.add_argument("--replicas-drill", action="store_true",
+                        help="serve --replicas 1 vs 2 in one run (same link, browsing), then 2 replicas during an import")
     args = parser.parse_args(argv)
     db_source = Path(args.db) if args.db else None
+    if args.replicas_drill:
+        return 0 if replicas_drill(db_source, args.import_rows, args.sessions) else 1
     if args.suite:
         return 0 if suite(db_source, args.import_rows or 2000) else 1
     if args.link:
         page, _, query = args.link.partition("?")
-        f = run_link(args.sessions, page, query, db_source)
+        f = run_link(args.sessions, page, query, db_source, replicas=args.replicas)
         print(link_report(f))
         return 0 if not f["errors"] else 1
-    f = run(args.sessions, args.rounds, args.import_rows, Path(args.db) if args.db else None, think=args.think)
+    f = run(args.sessions, args.rounds, args.import_rows, Path(args.db) if args.db else None, think=args.think,
+            replicas=args.replicas)
     print(report(f))
     return 0 if ok(f) else 1
 

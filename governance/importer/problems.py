@@ -42,6 +42,9 @@ class ImportRefused(Exception):
         self.problems = problems
         super().__init__("\n".join(p.as_line() for p in problems))
 
+    def __reduce__(self):   # handed back from the writer process (governance/writer.py) as it is
+        return (type(self), (self.problems,))
+
 
 @dataclass
 class Report:
