@@ -39,6 +39,12 @@ NGINX_HINT = ("找不到 nginx。多进程模式（--replicas 2 及以上）用 
               "也可以用 --replicas 1 以单进程方式启动。")
 
 
+def say(message: str) -> None:
+    """serve's messages, flushed at once: its stdout is often a pipe or a file (systemd's journal, a
+    log, `| tee`), where print alone would hold the ready line back in Python's buffer."""
+    print(message, flush=True)
+
+
 def find_nginx() -> str | None:
     return shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if Path(p).exists()), None)
 
@@ -189,7 +195,7 @@ def streamlit_cmd(port: int, address: str, extra: list[str] | None = None) -> li
             *(extra or [])]
 
 
-def serve(replicas: int, port: int, primary: Path, address: str = "127.0.0.1", log=print,
+def serve(replicas: int, port: int, primary: Path, address: str = "127.0.0.1", log=say,
           run_dir: Path | None = None) -> int:
     primary = Path(primary).resolve()
     if replicas < 1:
