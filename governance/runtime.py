@@ -100,7 +100,9 @@ def _pinned_snapshot() -> str:
         snap = st.session_state.get("_snapshot")
     except Exception:   # outside a Streamlit run (the benchmark)
         snap = None
-    if snap is None or not Path(snap).exists():
+    if snap is None or (snap not in _snap_cons and snap != _newest_snapshot()):
+        # never open an old snapshot again once its connection was closed: the writer may be
+        # rewriting that file into the next snapshot (a run pinned to another version reruns)
         snap = _newest_snapshot()
     return snap
 

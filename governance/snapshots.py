@@ -10,7 +10,9 @@ snapshots folder, fsync, rename it atomically to `<stem>-<sequence>.duckdb`, fsy
 reader lists the folder and opens the highest sequence: a name without the temporary prefix is
 always a complete file, so a copy that failed half-way is never seen. The last KEEP snapshots are
 kept; older ones are removed once no process has them open (DuckDB holds a read lock on a file it
-has open read-only, so a file whose write lock can be taken is open nowhere).
+has open read-only, so a file whose write lock can be taken is open nowhere). The oldest one, instead
+of being removed, becomes the next snapshot: renamed to a temporary name and brought up to date in
+place, writing only the pieces that changed (a full copy of the province database is 1.3 GB).
 """
 
 from __future__ import annotations
@@ -99,10 +101,73 @@ def remove_stale_temporaries(primary: Path | str) -> list[Path]:
     return gone
 
 
-def publish(primary: Path | str, keep: int = KEEP, copy=shutil.copyfile) -> Path:
-    """Copy the (checkpointed, closed) primary file into the snapshots folder under the next
-    sequence number and remove old snapshots nobody reads. The caller holds the writer lock.
-    Returns the new snapshot's path. If the copy fails, nothing is published and the error is raised."""
+CHUNK = 1 << 20
+
+
+def update_in_place(src: Path, dst: Path) -> int:
+    """Make `dst` byte-identical to `src` by rewriting only the 1 MB pieces that differ (an import
+    changes a few percent of a DuckDB file: 61 of 1,172 MB for 100,000 tickets into the province
+    database), then fsync it. Returns the bytes written."""
+    written = 0
+    with open(src, "rb") as fs, open(dst, "r+b") as fd:
+        offset = 0
+        while True:
+            new = fs.read(CHUNK)
+            if not new:
+                break
+            fd.seek(offset)
+            if fd.read(len(new)) != new:
+                fd.seek(offset)
+                fd.write(new)
+                written += len(new)
+            offset += len(new)
+        fd.truncate(offset)
+        fd.flush()
+        os.fsync(fd.fileno())
+    return written
+
+
+def _full_copy(src: Path, dst: Path) -> int:
+    shutil.copyfile(src, dst)
+    fd = os.open(dst, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return dst.stat().st_size
+
+
+def _recyclable(primary: Path, keep: int, tmp: Path) -> bool:
+    """Turn the oldest snapshot that retention would remove anyway into `tmp` (renamed first, so no
+    reader can open it any more, then checked for readers that opened it before); False if none."""
+    snaps = listing(primary)
+    if keep <= 0 or len(snaps) < keep:
+        return False
+    for _, old in snaps[:len(snaps) - keep + 1]:
+        if in_use(old):
+            continue
+        try:
+            os.rename(old, tmp)
+        except FileNotFoundError:
+            continue
+        if in_use(tmp):    # a reader opened it between the check and the rename: leave it as it was
+            os.rename(tmp, old)
+            continue
+        return True
+    return False
+
+
+last_publish: dict = {}   # how the last publish went (for the benchmark and the log)
+
+
+def publish(primary: Path | str, keep: int = KEEP, copy=None) -> Path:
+    """Publish the (checkpointed, closed) primary file as the next snapshot and remove old snapshots
+    nobody reads. The caller holds the writer lock. Returns the new snapshot's path. If the copy
+    fails, nothing is published and the error is raised.
+
+    The new snapshot is the oldest one retention would remove (when no process has it open), brought
+    up to date in place under a temporary name, so only what changed since is written; otherwise (or
+    with `copy`, a function(src, dst)) a full copy."""
     primary = Path(primary).resolve()
     d = folder(primary)
     d.mkdir(parents=True, exist_ok=True)
@@ -111,20 +176,32 @@ def publish(primary: Path | str, keep: int = KEEP, copy=shutil.copyfile) -> Path
     seq = (snaps[-1][0] + 1) if snaps else 1
     tmp = d / f"{TMP_PREFIX}{os.getpid()}-{seq:06d}.duckdb"
     final = d / f"{primary.stem}-{seq:06d}.duckdb"
+    started = time.monotonic()
     try:
-        copy(primary, tmp)
-        fd = os.open(tmp, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        if copy is None and _recyclable(primary, keep, tmp):
+            how, written = "in place", update_in_place(primary, tmp)
+        elif copy is None:
+            how, written = "full copy", _full_copy(primary, tmp)
+        else:
+            copy(primary, tmp)
+            how, written = "full copy", _full_copy_sync(tmp)
         os.rename(tmp, final)
         _fsync_dir(d)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    last_publish.update(how=how, written=written, seconds=time.monotonic() - started, path=final)
     prune(primary, keep)
     return final
+
+
+def _full_copy_sync(path: Path) -> int:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return path.stat().st_size
 
 
 def prune(primary: Path | str, keep: int = KEEP) -> list[Path]:

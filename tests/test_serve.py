@@ -479,3 +479,41 @@ def test_serve_without_nginx_prints_the_install_hint(tmp_path, monkeypatch, caps
     out = capsys.readouterr().out
     assert "找不到 nginx" in out and "apt-get install nginx" in out and "--replicas 1" in out
     assert not snapshots.folder(primary).exists()              # nothing was started or published
+
+
+def test_a_publish_after_a_write_rewrites_only_what_changed_in_the_oldest_snapshot(tmp_path):
+    primary = _small_db(tmp_path / "small.duckdb", rows=3_000_000)
+    for _ in range(3):
+        snapshots.publish(primary)
+    assert snapshots.last_publish["how"] == "full copy"   # fewer than three before: nothing to reuse
+    oldest = snapshots.listing(primary)[0][1]
+    con = duckdb.connect(str(primary))
+    con.execute("INSERT INTO t SELECT range, 'y' || range FROM range(3000000, 3000100)")
+    con.execute("CHECKPOINT")
+    con.close()
+    new = snapshots.publish(primary)
+    assert snapshots.last_publish["how"] == "in place"
+    assert 0 < snapshots.last_publish["written"] < primary.stat().st_size
+    assert not oldest.exists() and new.name.endswith("-000004.duckdb")
+    assert sha256(new) == sha256(primary)                     # byte for byte the primary
+    assert [seq for seq, _ in snapshots.listing(primary)] == [2, 3, 4]
+
+    # the oldest snapshot open in another process is never rewritten: a full copy instead
+    held = snapshots.listing(primary)[0][1]
+    before = sha256(held)
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(held)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "3000000"   # snapshot 2: before the insert
+        con = duckdb.connect(str(primary))
+        con.execute("DELETE FROM t WHERE i < 10")
+        con.execute("CHECKPOINT")
+        con.close()
+        new = snapshots.publish(primary)
+        assert snapshots.last_publish["how"] == "full copy"  # the one retention would remove is open
+        assert held.exists() and sha256(held) == before
+        assert sha256(new) == sha256(primary)
+        assert [seq for seq, _ in snapshots.listing(primary)] == [2, 3, 4, 5]
+    finally:
+        holder.stdin.close()
+        holder.wait(10)
