@@ -18,10 +18,8 @@ import argparse
 import asyncio
 import csv
 import datetime as dt
-import io
 import json
 import random
-import re
 import shutil
 import statistics
 import sys
@@ -100,7 +98,6 @@ def start_server(db_path: Path, log_path: Path, port: int | None = None, timeout
     import os
     import socket
     import subprocess
-    import urllib.request
 
     if port is None:
         with socket.socket() as s:
@@ -112,19 +109,26 @@ def start_server(db_path: Path, log_path: Path, port: int | None = None, timeout
          "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
         cwd=ROOT, env={**os.environ, "GOVERNANCE_DB": str(db_path)}, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
+    return _answering(proc, base, log_path, timeout, "streamlit"), base
+
+
+def _answering(proc, base: str, log_path: Path, timeout: float, what: str, ready=lambda: True):
+    """`proc` once `base` answers /_stcore/health and `ready()` holds; raises if it exits or is late."""
+    import urllib.request
+
     deadline = time.time() + timeout
     while True:
         if proc.poll() is not None:
-            raise RuntimeError("streamlit exited:\n" + Path(log_path).read_text())
+            raise RuntimeError(f"{what} exited:\n" + Path(log_path).read_text())
         try:
             with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return proc, base
+                if r.status == 200 and ready():
+                    return proc
         except OSError:
             pass
         if time.time() > deadline:
             proc.kill()
-            raise RuntimeError("streamlit did not answer /_stcore/health in time")
+            raise RuntimeError(f"{what} did not answer /_stcore/health in time")
         time.sleep(0.3)
 
 
@@ -133,7 +137,6 @@ def start_serve(db_path: Path, log_path: Path, replicas: int, timeout: float = 1
     `streamlit run app.py` when N = 1); returns (serve process, base URL)."""
     import os
     import subprocess
-    import urllib.request
 
     from governance.serve import free_port
 
@@ -143,20 +146,8 @@ def start_serve(db_path: Path, log_path: Path, replicas: int, timeout: float = 1
                              "--db", str(db_path)], cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + timeout
-    while True:
-        if proc.poll() is not None:
-            raise RuntimeError("serve exited:\n" + Path(log_path).read_text())
-        try:
-            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
-                if r.status == 200 and (replicas == 1 or "看板已启动" in Path(log_path).read_text()):
-                    return proc, base
-        except OSError:
-            pass
-        if time.time() > deadline:
-            proc.kill()
-            raise RuntimeError("serve did not answer /_stcore/health in time")
-        time.sleep(0.3)
+    ready = lambda: replicas == 1 or "看板已启动" in Path(log_path).read_text()   # noqa: E731
+    return _answering(proc, base, log_path, timeout, "serve", ready), base
 
 
 def _tree(pid: int) -> list[int]:

@@ -51,19 +51,23 @@ ORDER BY date_trunc('month', t.received_at), t.community_id, t.received_at
 #   sat_1..sat_5 (valid follow-ups per satisfaction level, LEVELS order), closed, closed_on_time
 #   (closed and due_at IS NULL or closed_at <= due_at), repeats (T8, as ticket_repeats marks it; a
 #   ticket without a compound is never a repeat). Built after ticket_repeats.
+# the count columns of ticket_monthly over a set of tickets (one definition: the full rebuild and an
+# import's increment both use it)
+_COUNTS = ", ".join([
+    "count(*)::INTEGER AS tickets",
+    "count(contacted)::INTEGER AS followups",
+    "(count(*) FILTER (WHERE contacted))::INTEGER AS contacted",
+    "(count(*) FILTER (WHERE contacted IS NOT NULL AND solved))::INTEGER AS solved",
+    *(f"(count(*) FILTER (WHERE contacted IS NOT NULL AND satisfaction = '{lv}'))::INTEGER AS {col}"
+      for lv, col in zip(LEVELS, LEVEL_COLUMNS)),
+    "count(closed_at)::INTEGER AS closed",
+    "(count(*) FILTER (WHERE closed_at IS NOT NULL AND (due_at IS NULL OR closed_at <= due_at)))::INTEGER AS closed_on_time",
+])
 ROLLUP_SQL = f"""
 CREATE OR REPLACE TABLE ticket_monthly AS
 WITH counts AS (
     SELECT date_trunc('month', received_at)::DATE AS month, community_id, category_l1, category_l2, category_l3,
-           count(*)::INTEGER AS tickets,
-           count(contacted)::INTEGER AS followups,
-           (count(*) FILTER (WHERE contacted))::INTEGER AS contacted,
-           (count(*) FILTER (WHERE contacted IS NOT NULL AND solved))::INTEGER AS solved,
-           {", ".join(f"(count(*) FILTER (WHERE contacted IS NOT NULL AND satisfaction = '{lv}'))::INTEGER AS {col}"
-                      for lv, col in zip(LEVELS, LEVEL_COLUMNS))},
-           count(closed_at)::INTEGER AS closed,
-           (count(*) FILTER (WHERE closed_at IS NOT NULL AND (due_at IS NULL OR closed_at <= due_at)))::INTEGER
-               AS closed_on_time
+           {_COUNTS}
     FROM tickets
     GROUP BY ALL
 ), repeats AS (
@@ -271,15 +275,7 @@ SELECT month, community_id, category_l1, category_l2, category_l3,
        {", ".join(f"sum({c})::INTEGER AS {c}" for c in _COUNT_COLUMNS)}
 FROM (
     SELECT date_trunc('month', received_at)::DATE AS month, community_id, category_l1, category_l2, category_l3,
-           count(*)::INTEGER AS tickets,
-           count(contacted)::INTEGER AS followups,
-           (count(*) FILTER (WHERE contacted))::INTEGER AS contacted,
-           (count(*) FILTER (WHERE contacted IS NOT NULL AND solved))::INTEGER AS solved,
-           {", ".join(f"(count(*) FILTER (WHERE contacted IS NOT NULL AND satisfaction = '{lv}'))::INTEGER AS {col}"
-                      for lv, col in zip(LEVELS, LEVEL_COLUMNS))},
-           count(closed_at)::INTEGER AS closed,
-           (count(*) FILTER (WHERE closed_at IS NOT NULL AND (due_at IS NULL OR closed_at <= due_at)))::INTEGER
-               AS closed_on_time,
+           {_COUNTS},
            0 AS repeats
     FROM tickets WHERE batch_id = $batch
     GROUP BY ALL

@@ -75,12 +75,18 @@ def in_use(path: Path) -> bool:
         os.close(fd)
 
 
-def _fsync_dir(d: Path) -> None:
-    fd = os.open(d, os.O_RDONLY)
+def _fsync_file(path: Path) -> int:
+    """fsync a file or folder; returns its size."""
+    fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
+    return path.stat().st_size
+
+
+def _fsync_dir(d: Path) -> None:
+    _fsync_file(d)
 
 
 def remove_stale_temporaries(primary: Path | str) -> list[Path]:
@@ -129,12 +135,7 @@ def update_in_place(src: Path, dst: Path) -> int:
 
 def _full_copy(src: Path, dst: Path) -> int:
     shutil.copyfile(src, dst)
-    fd = os.open(dst, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    return dst.stat().st_size
+    return _fsync_file(dst)
 
 
 def _recyclable(primary: Path, keep: int, tmp: Path) -> bool:
@@ -184,7 +185,7 @@ def publish(primary: Path | str, keep: int = KEEP, copy=None) -> Path:
             how, written = "full copy", _full_copy(primary, tmp)
         else:
             copy(primary, tmp)
-            how, written = "full copy", _full_copy_sync(tmp)
+            how, written = "full copy", _fsync_file(tmp)
         os.rename(tmp, final)
         _fsync_dir(d)
     except BaseException:
@@ -193,15 +194,6 @@ def publish(primary: Path | str, keep: int = KEEP, copy=None) -> Path:
     last_publish.update(how=how, written=written, seconds=time.monotonic() - started, path=final)
     prune(primary, keep)
     return final
-
-
-def _full_copy_sync(path: Path) -> int:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    return path.stat().st_size
 
 
 def prune(primary: Path | str, keep: int = KEEP) -> list[Path]:

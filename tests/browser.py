@@ -243,19 +243,25 @@ def oidc_provider(timeout: float = 60):
         proc.wait(10)
 
 
-@contextlib.contextmanager
-def signin_server(db_path: Path, folder: Path):
-    """A `streamlit run` in 登录模式 against a real OpenID Connect provider; yields (base URL, provider URL)."""
-    port = free_port()
-    with oidc_provider() as provider:
-        secrets = folder / "secrets.toml"
-        secrets.write_text(f"""[auth]
+def auth_secrets(folder: Path, port: int, provider: str) -> Path:
+    """A secrets.toml with `[auth]` for a dashboard on `port` signing in at `provider`."""
+    secrets = folder / "secrets.toml"
+    secrets.write_text(f"""[auth]
 redirect_uri = "http://127.0.0.1:{port}/oauth2callback"
 cookie_secret = "test-only-cookie-secret-6f1c2a9b"
 client_id = "governance-dashboard"
 client_secret = "test-only-client-secret"
 server_metadata_url = "{provider}/.well-known/openid-configuration"
 """, encoding="utf-8")
+    return secrets
+
+
+@contextlib.contextmanager
+def signin_server(db_path: Path, folder: Path):
+    """A `streamlit run` in 登录模式 against a real OpenID Connect provider; yields (base URL, provider URL)."""
+    port = free_port()
+    with oidc_provider() as provider:
+        secrets = auth_secrets(folder, port, provider)
         with running_server(db_path, port=port, args=("--secrets.files", str(secrets))) as base:
             yield base, provider
 

@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 
 from governance import access, db
-from tests.browser import expect_text, free_port, oidc_provider, sign_in, text_containing, wait_for_app
+from tests.browser import auth_secrets, expect_text, free_port, oidc_provider, sign_in, text_containing, wait_for_app
+from tests.test_serve import healthy, replica_pid
 
 pytestmark = pytest.mark.browser
 
@@ -52,14 +53,7 @@ def login_serve(demo_db_master, tmp_path_factory):
     port = free_port()
     log = folder / "serve.log"
     with oidc_provider() as provider:
-        secrets = folder / "secrets.toml"
-        secrets.write_text(f"""[auth]
-redirect_uri = "http://127.0.0.1:{port}/oauth2callback"
-cookie_secret = "test-only-cookie-secret-6f1c2a9b"
-client_id = "governance-dashboard"
-client_secret = "test-only-client-secret"
-server_metadata_url = "{provider}/.well-known/openid-configuration"
-""", encoding="utf-8")
+        secrets = auth_secrets(folder, port, provider)
         env = {**os.environ, "STREAMLIT_SECRETS_FILES": str(secrets), "PYTHONUNBUFFERED": "1"}
         with log.open("w") as out:
             proc = subprocess.Popen([sys.executable, "-m", "governance", "serve", "--replicas", "2", "--port", str(port),
@@ -73,32 +67,9 @@ server_metadata_url = "{provider}/.well-known/openid-configuration"
             proc.wait(60)
 
 
-def _replica_pid(serve_pid: int, port: int) -> int:
-    from governance.load import _tree
-
-    for pid in _tree(serve_pid):
-        try:
-            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if b"streamlit" in cmd and str(port).encode() in cmd:
-            return pid
-    raise AssertionError(f"no dashboard process on port {port}")
-
-
-def _healthy(port: int) -> bool:
-    import urllib.request
-
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
-            return r.status == 200
-    except OSError:
-        return False
-
-
 def _wait_healthy(port: int, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
-    while not _healthy(port):
+    while not healthy(port):
         assert time.monotonic() < deadline, f"process on port {port} not back"
         time.sleep(0.5)
 
@@ -115,7 +86,7 @@ def test_a_signed_in_session_stays_signed_in_when_its_process_dies(login_serve, 
         for other in replicas:   # one process down at a time (the one killed before is back)
             _wait_healthy(other)
         time.sleep(4)            # and nginx has stopped counting its earlier failure (fail_timeout=3s)
-        os.kill(_replica_pid(serve_pid, port), signal.SIGKILL)
+        os.kill(replica_pid(serve_pid, port), signal.SIGKILL)
         page.reload()
         wait_for_app(page)
         text_containing(page.locator("[data-testid='stSidebar']"), "张管理")
