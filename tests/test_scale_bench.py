@@ -36,4 +36,5 @@ def test_bench_prints_every_section_for_every_page_and_selection(tmp_path, capsy
         assert cells[8] == "0"   # no exception on the page
     assert any("| 8个社区 |" in line for line in lines) and any("（培训模式） | 3个社区 |" in line for line in lines)
     targets = out.split("== 目标 ==")[1]
-    assert targets.count("✓") + targets.count("✗") == 10
+    assert targets.count("✓") + targets.count("✗") == 11   # the snapshot publish's target included
+    assert "发布一次只读快照" in targets
