@@ -96,13 +96,12 @@ def start_server(db_path: Path, log_path: Path, port: int | None = None, timeout
     """`streamlit run app.py` (or `script`) on a free port with $GOVERNANCE_DB = db_path; returns
     (process, base URL)."""
     import os
-    import socket
     import subprocess
 
     if port is None:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
+        from governance.serve import free_port
+
+        port = free_port()
     log = open(log_path, "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(script or ROOT / "app.py"), "--server.port", str(port),

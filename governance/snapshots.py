@@ -208,14 +208,3 @@ def prune(primary: Path | str, keep: int = KEEP) -> list[Path]:
         removed.append(path)
     return removed
 
-
-def wait_for_newer(primary: Path | str, than: Path | None, timeout: float = 30.0) -> Path | None:
-    """The newest snapshot once it is newer than `than` (or None at the timeout)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        now = newest(primary)
-        if now is not None and now != than:
-            return now
-        if time.monotonic() > deadline:
-            return None
-        time.sleep(0.1)
