@@ -8,8 +8,9 @@ One Streamlit server is one Python process and uses about one core. With N ≥ 2
   session moved to another process keeps its XSRF cookie; sign-in's own cookie_secret comes from the
   shared .streamlit/secrets.toml);
 - Debian's nginx on the public port: websocket proxying, sticky sessions (a `gov_replica` cookie
-  hashed onto the processes), headers that stop other sites from framing the pages, gzip for the
-  JavaScript bundles, /_stcore/metrics not served;
+  hashed onto the processes), headers that stop other sites from framing the pages, Streamlit's own
+  JavaScript bundles served by nginx from a copy on disk (compressed, cached by the browser), not by
+  the processes running the pages, /_stcore/metrics not served;
 - a watch loop: every process's /_stcore/health is polled; a process that dies or stops answering
   is taken out of nginx and restarted, and put back once it answers again.
 Ctrl-C or SIGTERM stops everything it started. `--replicas 1` runs `streamlit run app.py` as it is,
@@ -65,11 +66,46 @@ def _upload_mb() -> int:
         return 200
 
 
-def nginx_config(run_dir: Path, address: str, port: int, backends: list[int]) -> str:
-    """The nginx configuration: `backends` are the loopback ports of the processes that answer now."""
+def static_copy() -> Path | None:
+    """A copy of Streamlit's own JavaScript, CSS and fonts (its `static/static` folder) that nginx can
+    serve itself, in a world-readable temporary folder: started as root, nginx's workers run as
+    `nobody`, who cannot read a Python installed under /root. None if it cannot be made (nginx then
+    asks the processes, as before)."""
+    import streamlit
+
+    source = Path(streamlit.__file__).resolve().parent / "static" / "static"
+    try:
+        folder = Path(tempfile.mkdtemp(prefix="governance-static-"))
+        folder.chmod(0o755)
+        shutil.copytree(source, folder / "static")
+        for d, _, files in os.walk(folder):
+            os.chmod(d, 0o755)
+            for f in files:
+                os.chmod(os.path.join(d, f), 0o644)
+        return folder
+    except OSError:
+        return None
+
+
+def nginx_config(run_dir: Path, address: str, port: int, backends: list[int], static_dir: Path | None = None) -> str:
+    """The nginx configuration: `backends` are the loopback ports of the processes that answer now.
+    With `static_dir` (see static_copy), nginx serves Streamlit's bundles (/static/: content-hashed
+    names, about 130 files and 9 MB for a fresh browser) from disk, compressed, instead of every
+    browser of a class asking the Python processes that run the pages."""
     listen = f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
     servers = "\n".join(f"        server 127.0.0.1:{p} max_fails=1 fail_timeout=3s;" for p in backends)
     temp = "\n".join(f"    {kind}_temp_path {run_dir / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    headers = ("        add_header X-Frame-Options SAMEORIGIN always;\n"
+               "        add_header Content-Security-Policy \"frame-ancestors 'self'\" always;\n"
+               "        add_header X-Content-Type-Options nosniff always;\n"
+               "        add_header Referrer-Policy same-origin always;\n")
+    static = "" if static_dir is None else f"""        location /static/ {{
+            alias {static_dir}/static/;
+            # add_header in a location replaces the server's: the same headers again, and the names
+            # are content-hashed, so a browser keeps them
+{headers.replace("        add_header", "            add_header")}            add_header Cache-Control "public, max-age=31536000, immutable" always;
+        }}
+"""
     return f"""# written by python -m governance serve; regenerated when a process goes or comes back
 worker_processes 1;
 pid {run_dir / 'nginx.pid'};
@@ -79,7 +115,7 @@ http {{
     access_log off;
 {temp}
     types {{ text/html html; text/css css; application/javascript js mjs; application/json json;
-            image/svg+xml svg; image/png png; font/woff2 woff2; }}
+            image/svg+xml svg; image/png png; image/gif gif; font/woff2 woff2; }}
     server_tokens off;
     client_max_body_size {_upload_mb() + 2}m;
     gzip on;
@@ -97,13 +133,9 @@ http {{
     }}
     server {{
         listen {listen};
-        add_header X-Frame-Options SAMEORIGIN always;
-        add_header Content-Security-Policy "frame-ancestors 'self'" always;
-        add_header X-Content-Type-Options nosniff always;
-        add_header Referrer-Policy same-origin always;
-        add_header Set-Cookie $gov_set_cookie always;
+{headers}        add_header Set-Cookie $gov_set_cookie always;
         location = /_stcore/metrics {{ return 404; }}
-        location / {{
+{static}        location / {{
             proxy_pass http://dashboard;
             proxy_http_version 1.1;
             proxy_set_header Upgrade $http_upgrade;
@@ -232,10 +264,12 @@ def serve(replicas: int, port: int, primary: Path, address: str = "127.0.0.1", l
 
     old = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
     nginx_proc = None
+    static_dir = None
     conf = run_dir / "nginx.conf"
     try:
         for r in reps:
             r.start()
+        static_dir = static_copy()
         deadline = time.monotonic() + 120
         while not all(_healthy(r.port) for r in reps):
             if stopping["flag"]:
@@ -248,7 +282,7 @@ def serve(replicas: int, port: int, primary: Path, address: str = "127.0.0.1", l
                 return 1
             time.sleep(0.3)
         up = [r.port for r in reps]
-        conf.write_text(nginx_config(run_dir, address, port, up))
+        conf.write_text(nginx_config(run_dir, address, port, up, static_dir))
         nginx_proc = subprocess.Popen([nginx, "-p", str(run_dir), "-c", str(conf), "-e", str(run_dir / "nginx-error.log"),
                                        "-g", "daemon off;"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                       start_new_session=True)
@@ -277,7 +311,7 @@ def serve(replicas: int, port: int, primary: Path, address: str = "127.0.0.1", l
                     r.start()
             if now and now != up:
                 up = now
-                conf.write_text(nginx_config(run_dir, address, port, up))
+                conf.write_text(nginx_config(run_dir, address, port, up, static_dir))
                 os.kill(nginx_proc.pid, signal.SIGHUP)   # reload: the processes answering now
         return 0
     finally:
@@ -298,4 +332,6 @@ def serve(replicas: int, port: int, primary: Path, address: str = "127.0.0.1", l
             signal.signal(s, h)
         if own_run_dir:
             shutil.rmtree(run_dir, ignore_errors=True)
+        if static_dir is not None:
+            shutil.rmtree(static_dir, ignore_errors=True)
         log("已停止。")

@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -184,6 +185,7 @@ def served(demo_db_master, tmp_path_factory):
     port = serve.free_port()
     log_path = work / "serve.log"
     log = open(log_path, "w")
+    copies_before = set(Path(tempfile.gettempdir()).glob("governance-static-*"))
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONUNBUFFERED", "GOVERNANCE_READ_SNAPSHOTS")}
     proc = subprocess.Popen([sys.executable, "-m", "governance", "serve", "--replicas", "2", "--port", str(port),
                              "--db", str(primary)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -219,6 +221,8 @@ def served(demo_db_master, tmp_path_factory):
     wait_until(lambda: not any(alive(pid) for pid in started), 15, "serve's processes to be gone")
     assert not any(listening(p) for p in ports)
     assert not writer.marker(primary).exists()
+    # the copy of Streamlit's bundles nginx served is removed with it
+    assert set(Path(tempfile.gettempdir()).glob("governance-static-*")) <= copies_before
 
 
 @pytest.mark.browser
@@ -255,6 +259,35 @@ def test_a_page_through_the_proxy(served, browser):
     for p in served["replicas"]:
         with urllib.request.urlopen(f"http://127.0.0.1:{p}/_stcore/metrics", timeout=10) as r:
             assert r.status == 200
+
+
+def test_streamlit_bundles_come_from_nginx_not_the_processes(served):
+    """/static/ (Streamlit's JavaScript, CSS and fonts) is answered by nginx from its own copy,
+    compressed and cacheable, with the framing headers: it still answers with both dashboard
+    processes stopped (SIGSTOP), and the bytes are the installed Streamlit's."""
+    import gzip
+
+    import streamlit
+
+    static = Path(streamlit.__file__).resolve().parent / "static"
+    chunk = re.search(r'src="\./(static/js/index\.[^"]+\.js)"', (static / "index.html").read_text()).group(1)
+    pids = [pid for pid, cmd in descendants(served["proc"].pid).items() if "streamlit" in cmd]
+    assert len(pids) == 2, pids
+    for pid in pids:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        req = urllib.request.Request(f"{served['base']}/{chunk}", headers={"Accept-Encoding": "gzip"})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            assert r.status == 200
+            assert r.headers["Content-Encoding"] == "gzip"
+            assert "immutable" in r.headers["Cache-Control"]
+            assert r.headers["X-Frame-Options"] == "SAMEORIGIN"
+            assert r.headers["Content-Type"].startswith("application/javascript")
+            body = gzip.decompress(r.read())
+    finally:
+        for pid in pids:
+            os.kill(pid, signal.SIGCONT)
+    assert body == (static / chunk).read_bytes()
 
 
 @pytest.mark.browser
