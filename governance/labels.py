@@ -105,7 +105,7 @@ def mark_plot_safe(fig):
 
 def plot_safe(fig):
     """The figure with every data string escaped by plot_text: trace values, names, hover text,
-    custom data, axis category orders and tick labels, titles and annotations. Applied wherever a
+    custom data, axis category orders and tick labels, titles, subtitles and annotations. Applied wherever a
     figure is shown or drawn as a picture (ui.plotly_chart, reports.chart_png). Returns `fig`,
     marked (mark_plot_safe): a figure escaped once, e.g. one cached and shown on every rerun, is
     not escaped again."""
@@ -132,6 +132,8 @@ def plot_safe(fig):
     layout = fig.layout
     if layout.title and layout.title.text:
         layout.title.text = plot_text(layout.title.text)
+    if layout.title and layout.title.subtitle and layout.title.subtitle.text:
+        layout.title.subtitle.text = plot_text(layout.title.subtitle.text)
     for axis in [k for k in layout if k.startswith(("xaxis", "yaxis"))]:
         ax = layout[axis]
         for field in ("ticktext", "categoryarray"):

@@ -366,9 +366,9 @@ def before_after_summary(rows: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, columns=cols)
 
 
-def before_after_figure(rows: pd.DataFrame, title: str) -> go.Figure:
+def before_after_figure(rows: pd.DataFrame, title: str, subtitle: str | None = None) -> go.Figure:
     """Monthly tickets of the related category, before (grey) and from the start month (colour),
-    with each side's average as a dashed line."""
+    with each side's average as a dashed line; `subtitle` (plain text) goes under the title."""
     r = rows.copy()
     r["month"] = pd.to_datetime(r["month"])
     known = r[r["tickets"].notna()]
@@ -389,6 +389,8 @@ def before_after_figure(rows: pd.DataFrame, title: str) -> go.Figure:
     fig.add_shape(type="line", x0=start - pd.Timedelta(days=15), x1=start - pd.Timedelta(days=15), y0=0, y1=1,
                   xref="x", yref="paper", line=dict(color="#7D3C98", width=1, dash="dot"))
     charts.base_layout(fig, title, height=360)
+    if subtitle:
+        fig.update_layout(title_subtitle_text=subtitle)
     # the axis ends at the last month with data: empty months after it would read as zero tickets
     shown = known["month"] if len(known) else r["month"]
     fig.update_xaxes(tickformat="%Y-%m", dtick="M3", tickangle=0,
@@ -398,9 +400,9 @@ def before_after_figure(rows: pd.DataFrame, title: str) -> go.Figure:
     return fig
 
 
-def practice_figure(rows: pd.DataFrame, practice_id: int, title: str) -> go.Figure:
+def practice_figure(rows: pd.DataFrame, practice_id: int, title: str, subtitle: str | None = None) -> go.Figure:
     """before_after_figure of one practice from all tickets/before_after rows (cacheable per selection)."""
-    return before_after_figure(rows[rows["practice_id"] == practice_id], title)
+    return before_after_figure(rows[rows["practice_id"] == practice_id], title, subtitle)
 
 
 def ranking_funnel(tix: pd.DataFrame, settings: pd.DataFrame, by: str) -> go.Figure:

@@ -277,8 +277,7 @@ else:
             title = tk.plain(f"{p.community}：{p.practice}", 26)
             ui.plotly_chart(derived.figure(
                 tk.practice_figure, derived.q("tickets/before_after", now_p),
-                args=(int(p.practice_id),
-                      f"{title}<br><sub>{tk.plain(p.related_category, 20)}，变化 {tk.fmt_change(p.change)}</sub>")),
+                args=(int(p.practice_id), title, f"{tk.plain(p.related_category, 20)}，变化 {tk.fmt_change(p.change)}")),
                 width="stretch", key=f"ba_{p.practice_id}")
             download_class(derived.q("tickets/practice_tickets", {**now_p, "practice_id": int(p.practice_id)}),
                            "下载该做法前后的诉求清单（{n} 件，CSV）",

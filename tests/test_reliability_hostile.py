@@ -193,13 +193,14 @@ def test_plot_text_and_plot_safe():
     assert plot_text(BIDI) == "区社常正" and plot_text(3) == 3
     fig = go.Figure(go.Bar(x=[A, "b"], y=[1, 2], customdata=[[S, 1], ["x", 2]], name=LINK,
                            hovertemplate="%{customdata[0]}<br>%{y}<extra></extra>"))
-    fig.update_layout(title=f"组织 {I}", xaxis=dict(categoryarray=[A, "b"]))
+    fig.update_layout(title=dict(text=f"组织 {I}", subtitle=dict(text=LINK)), xaxis=dict(categoryarray=[A, "b"]))
     fig.add_annotation(text=LINK)
     fig.add_annotation(text="<b>图例</b>", name=OWN_MARKUP)
     d = plot_safe(fig).to_plotly_json()
     assert d["data"][0]["x"] == [plot_text(A), "b"] and d["data"][0]["customdata"][0][0] == plot_text(S)
     assert d["data"][0]["name"] == plot_text(LINK) and d["data"][0]["hovertemplate"].endswith("<br>%{y}<extra></extra>")
     assert d["layout"]["xaxis"]["categoryarray"] == [plot_text(A), "b"] and I not in d["layout"]["title"]["text"]
+    assert d["layout"]["title"]["subtitle"]["text"] == plot_text(LINK)
     assert [a["text"] for a in d["layout"]["annotations"]] == [plot_text(LINK), "<b>图例</b>"]
 
 

@@ -53,8 +53,12 @@ def test_yuyuan_rates_weights_and_trust_property_before_after(app, demo_con):
     assert row["前 6 个月月均"].startswith("6.3 件（6 个月共 38 件）")
     assert row["开始后月均"].startswith("2.0 件（3 个月共 6 件）")
     assert row["变化"] == "-68%"
-    titles = [s["layout"]["title"]["text"] for s in specs(at) if s["layout"].get("title")]
-    assert any("信托制物业" in x and "-68%" in x for x in titles)
+    # each before/after chart: the practice as its title, the category and change as its subtitle
+    # (not markup in the title: escaped, "<br><sub>" showed as typed)
+    ba_chart = next(s for s in specs(at) if "信托制物业" in s["layout"].get("title", {}).get("text", ""))
+    assert ba_chart["layout"]["title"]["text"] == "裕园社区：东方新天地花园小区引入信托制物业"
+    assert ba_chart["layout"]["title"]["subtitle"]["text"] == "下水道堵塞，变化 -68%"
+    assert not any("&lt;" in s["layout"].get("title", {}).get("text", "") for s in specs(at))
     # the trend marks the practice dated inside the period
     trend = next(s for s in specs(at) if s["layout"]["title"]["text"].startswith("月度趋势"))
     assert any("信托制物业" in a["text"] for a in trend["layout"]["annotations"])
