@@ -13,8 +13,9 @@ followed by a load of the floor page, so both see the same machine at the same m
   Chromium's DevTools protocol reports it, plus every websocket frame from the server); the
   websocket part is the page itself (the rest is Streamlit's JavaScript, the same for every page).
 
-A load is finished when the script has finished running, nothing on the page is stale and every
-Plotly chart has drawn its SVG.
+A load is finished when the script has finished running, nothing on the page is stale, no element
+is still the grey placeholder Streamlit shows while that element's code loads, and every Plotly chart
+has drawn its SVG.
 """
 
 from __future__ import annotations
@@ -34,12 +35,15 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 TARGETS = {"warm_over_floor": 0.5, "cold_over_floor": 2.0}
 
-# finished: the run is over, nothing stale, every chart drawn (the page's own content is there)
+# finished: the run is over, nothing stale, no element still a grey placeholder (stSkeleton: its code
+# is loading) and every chart drawn (the page's own content is there). Without the placeholder check
+# it fired 4-6 s early on the tickets page, with 41 placeholders still grey.
 FINISHED = """() => {
   const app = document.querySelector("[data-testid='stApp']");
   if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
   if (!document.querySelector("[data-testid='stMainBlockContainer'] [data-testid='stElementContainer']")) return false;
   if (document.querySelectorAll("[data-stale='true']").length) return false;
+  if (document.querySelector("[data-testid='stSkeleton']")) return false;
   const charts = document.querySelectorAll("[data-testid='stPlotlyChart']");
   for (const c of charts) { if (!c.querySelector('.main-svg')) return false; }
   return true;

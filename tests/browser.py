@@ -111,6 +111,8 @@ TRACK_RUNS = """(() => {
 })();"""
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 NOTHING_STALE = "() => document.querySelectorAll('[data-stale=\"true\"]').length === 0"
+# while an element's code is still loading, Streamlit draws a grey placeholder (stSkeleton) in its place
+NO_PLACEHOLDER = "() => !document.querySelector(\"[data-testid='stSkeleton']\")"
 
 
 def new_context(browser, viewport=(1400, 900), **context_args):
@@ -130,8 +132,8 @@ def wait_for_app(page, timeout: float = 60_000, after: int | None = None, quiet_
     """Wait until the script has finished running and the app has stayed idle for `quiet_ms`.
 
     A run can be followed by another (a page handover, st.rerun, a rerun the browser asks for), so an
-    idle moment alone proves nothing: wait until no run has ended for `quiet_ms`, the app is idle and
-    nothing on the page is stale. `after` is a run count taken (with runs()) before a click: a run
+    idle moment alone proves nothing: wait until no run has ended for `quiet_ms`, the app is idle,
+    nothing on the page is stale and no element is still a placeholder waiting for its code. `after` is a run count taken (with runs()) before a click: a run
     that ended after it must be seen first, however late the server starts it."""
     deadline = time.monotonic() + timeout / 1000
 
@@ -151,9 +153,11 @@ def wait_for_app(page, timeout: float = 60_000, after: int | None = None, quiet_
     while True:
         page.wait_for_selector(IDLE, timeout=left())
         page.wait_for_function(NOTHING_STALE, timeout=left())
+        page.wait_for_function(NO_PLACEHOLDER, timeout=left())
         before = runs(page)
         page.wait_for_timeout(quiet_ms)
-        if page.locator(IDLE).count() == 1 and runs(page) == before and page.evaluate(NOTHING_STALE):
+        if (page.locator(IDLE).count() == 1 and runs(page) == before and page.evaluate(NOTHING_STALE)
+                and page.evaluate(NO_PLACEHOLDER)):
             return
         if time.monotonic() > deadline:
             raise TimeoutError("the app did not settle")
@@ -184,9 +188,11 @@ def text_containing(locator, *words: str, timeout: float = 60_000) -> str:
 
 
 def wait_for_charts(page, timeout: float = 60_000) -> None:
-    """Wait until every Plotly chart on the page has drawn its SVG (its text is only then readable)."""
-    page.wait_for_function("""() => [...document.querySelectorAll("[data-testid='stPlotlyChart']")]
-        .every(c => c.querySelector('.main-svg'))""", timeout=timeout)
+    """Wait until every Plotly chart on the page has drawn its SVG (its text is only then readable).
+    A chart whose code is still loading is a placeholder, not yet a chart: wait for none to be left."""
+    page.wait_for_function("""() => !document.querySelector("[data-testid='stSkeleton']")
+        && [...document.querySelectorAll("[data-testid='stPlotlyChart']")].every(c => c.querySelector('.main-svg'))""",
+                           timeout=timeout)
 
 
 def metric_value(page, label: str, timeout: float = 60_000) -> str:

@@ -102,3 +102,30 @@ def test_every_page_keeps_its_filters_in_the_url(open_url, url_path):
     assert page.get_by_role("combobox", name="社区", exact=True).input_value() == "西山社区"
     assert page.locator("[data-testid='stException']").count() == 0
     assert _view_text(page) == before     # the same view
+
+
+def test_a_page_is_not_finished_while_a_chart_is_still_a_placeholder(server, browser):
+    """The benchmark's 'finished' (and wait_for_app) must not fire while an element's code is still
+    loading: Streamlit then shows a grey placeholder (stSkeleton) where the chart will be. The chart's
+    code is held back here until the placeholder has been seen with the script already finished."""
+    from governance.browser_bench import FINISHED
+    from tests.browser import IDLE, new_context
+
+    held = []
+    context = new_context(browser)
+    try:
+        context.route(re.compile(r"/static/js/PlotlyChart\.[^/]*\.js$"), lambda route: held.append(route))
+        page = context.new_page()
+        page.goto(f"{server}/overview")
+        page.wait_for_selector(IDLE, timeout=60_000)
+        page.wait_for_selector("[data-testid='stSkeleton']", timeout=60_000)
+        assert held, "the chart's code was asked for"
+        assert page.locator("[data-testid='stPlotlyChart']").count() == 0
+        assert page.evaluate(FINISHED) is False            # the run is over, but a chart is still grey
+        for route in held:
+            route.continue_()
+        page.wait_for_function(FINISHED, timeout=60_000, polling=100)
+        assert page.locator("[data-testid='stSkeleton']").count() == 0
+        assert page.locator("[data-testid='stPlotlyChart'] .main-svg").count() >= 1
+    finally:
+        context.close()
