@@ -22,8 +22,6 @@ from governance.stats import rate, wilson
 # The three follow-up rates and the column holding each numerator; the denominator is `followups`.
 RATES = {"T2": "contacted", "T3": "solved", "T4": "satisfied"}
 RATE_NAMES = {code: INDICATORS[code].name for code in RATES}
-# Before/after charts drawn (each is a Plotly figure built on every rerun); the table lists every practice.
-MAX_BEFORE_AFTER_CHARTS = 6
 # Practices marked on the trend chart: the most recent ones (a province has dozens in a year).
 MAX_MARKED_PRACTICES = 12
 Z95 = 1.959964

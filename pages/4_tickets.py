@@ -270,17 +270,19 @@ else:
         hide_index=True, width="stretch")
     st.caption("该社区中一级、二级或三级类别等于“相关诉求类别”的诉求，按受理月份计数；开始当月计入“开始后”。"
                "数据截止之后的月份不计（不按 0 计）。前后变化只说明时间上的先后，不能单独证明因果。")
-    shown = summary.head(tk.MAX_BEFORE_AFTER_CHARTS)
-    cols = st.columns(2)
-    for i, p in enumerate(shown.itertuples(index=False)):
-        with cols[i % 2]:
-            title = tk.plain(f"{p.community}：{p.practice}", 26)
-            ui.plotly_chart(derived.figure(
-                tk.practice_figure, derived.q("tickets/before_after", now_p),
-                args=(int(p.practice_id), title, f"{tk.plain(p.related_category, 20)}，变化 {tk.fmt_change(p.change)}")),
-                width="stretch", key=f"ba_{p.practice_id}")
-            download_class(derived.q("tickets/practice_tickets", {**now_p, "practice_id": int(p.practice_id)}),
-                           "下载该做法前后的诉求清单（{n} 件，CSV）",
-                           tk.file_name("做法前后", p.community, p.related_category), key=f"ba_csv_{p.practice_id}")
-    if len(summary) > len(shown):
-        st.caption(f"共 {len(summary)} 项做法，图中仅显示前 {len(shown)} 项；表格列出全部。")
+    # one chart, of the practice chosen (the newest first): six charts at once cost a browser about a
+    # second to draw, and the table above already compares every practice
+    newest = summary.sort_values(["started_on", "practice_id"], ascending=[False, True])
+    ids = [int(i) for i in newest["practice_id"]]
+    labels = [f"{r.community}：{r.practice}（{pd.Timestamp(r.started_on):%Y-%m} 起）" for r in newest.itertuples(index=False)]
+    labels = [f"{x}（编号 {i}）" if labels.count(x) > 1 else x for x, i in zip(labels, ids)]
+    chosen = ids[labels.index(st.selectbox("月度图显示哪项做法（最近开始的在前）", labels, key="ba_pick"))]
+    p = next(r for r in summary.itertuples(index=False) if int(r.practice_id) == chosen)
+    title = tk.plain(f"{p.community}：{p.practice}", 26)
+    ui.plotly_chart(derived.figure(
+        tk.practice_figure, derived.q("tickets/before_after", now_p),
+        args=(chosen, title, f"{tk.plain(p.related_category, 20)}，变化 {tk.fmt_change(p.change)}")),
+        width="stretch", key="ba_chart")
+    download_class(derived.q("tickets/practice_tickets", {**now_p, "practice_id": chosen}),
+                   "下载该做法前后的诉求清单（{n} 件，CSV）",
+                   tk.file_name("做法前后", p.community, p.related_category), key="ba_csv")

@@ -67,7 +67,17 @@ def test_yuyuan_rates_weights_and_trust_property_before_after(app, demo_con):
     # recurring: 东方新天地花园小区 下水道堵塞 is the worst pair
     rec = frame(at, "repeats")
     assert (rec.iloc[0]["compound"], rec.iloc[0]["类别"]) == ("东方新天地花园小区", "物业管理 › 设施维修 › 下水道堵塞")
-    assert len(at.get("download_button")) >= 3
+    # one before/after chart, of the newest practice first; choosing another redraws it and its list
+    pick = at.selectbox(key="ba_pick")
+    assert [x.split("（")[0] for x in pick.options] == ["裕园社区：东方新天地花园小区引入信托制物业", "裕园社区：联合巡查、联席会议与“三方对话会”"]
+    assert at.get("download_button")[-1].proto.label == "下载该做法前后的诉求清单（44 件，CSV）"
+    pick.select_index(1).run()
+    assert not at.exception
+    titles = [s["layout"]["title"] for s in specs(at) if "subtitle" in s["layout"].get("title", {})]
+    assert [t["text"] for t in titles] == ["裕园社区：联合巡查、联席会议与“三方对话会”"]
+    assert titles[0]["subtitle"]["text"].startswith("公共收益公开，变化 ")
+    assert {b.proto.label for b in at.get("download_button")} >= {"下载该类诉求清单（45 件，CSV）"}
+    assert at.get("download_button")[-1].proto.label != "下载该做法前后的诉求清单（44 件，CSV）"
 
 
 def test_street_ranking_funnel_and_spreading(app):
