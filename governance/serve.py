@@ -74,6 +74,7 @@ def static_copy() -> Path | None:
     import streamlit
 
     source = Path(streamlit.__file__).resolve().parent / "static" / "static"
+    folder = None
     try:
         folder = Path(tempfile.mkdtemp(prefix="governance-static-"))
         folder.chmod(0o755)
@@ -84,6 +85,8 @@ def static_copy() -> Path | None:
                 os.chmod(os.path.join(d, f), 0o644)
         return folder
     except OSError:
+        if folder is not None:   # a copy that failed half-way (a full disk) is not left behind
+            shutil.rmtree(folder, ignore_errors=True)
         return None
 
 

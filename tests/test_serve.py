@@ -550,3 +550,24 @@ def test_a_publish_after_a_write_rewrites_only_what_changed_in_the_oldest_snapsh
     finally:
         holder.stdin.close()
         holder.wait(10)
+
+
+def test_a_bundle_copy_that_fails_half_way_is_removed(tmp_path, monkeypatch):
+    """static_copy on a disk that fills up half-way: no copy, nginx asks the processes, and nothing
+    of the half-made copy is left in the temporary folder."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    real = shutil.copytree
+
+    def fills_up(src, dst, **kw):
+        real(Path(src) / "js", Path(dst) / "js")          # part of the files arrive
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(shutil, "copytree", fills_up)
+    assert serve.static_copy() is None
+    assert list(tmp_path.iterdir()) == []
+    monkeypatch.setattr(shutil, "copytree", real)
+    folder = serve.static_copy()
+    try:
+        assert folder is not None and folder.parent == tmp_path and any((folder / "static" / "js").iterdir())
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
