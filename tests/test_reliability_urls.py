@@ -69,7 +69,10 @@ def test_url_text_never_reaches_sql(app, bound_text):
     """Every bound parameter is a known value or a date, whatever the URL carried."""
     seen = bound_text
     for page in PAGES:
-        app(page, community=HOSTILE, street="x'; DROP TABLE tickets; --", **{"from": "2023-06' OR '1'='1"})
+        at = app(page, community=HOSTILE, street="x'; DROP TABLE tickets; --", **{"from": "2023-06' OR '1'='1"})
+        if page.endswith("4_tickets.py"):   # its 举一反三 tab binds category names to its class queries
+            at.session_state["tickets_tab"] = "举一反三"
+            assert not at.run().exception
     assert seen, "the spy saw no query"
     assert not [v for v in seen if "'" in v or "--" in v]
     sqls = [db.load_sql(n) for n in db.all_query_names()]

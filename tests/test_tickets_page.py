@@ -30,6 +30,14 @@ def frame(at, column):
     return next(d.value for d in at.dataframe if column in d.value.columns)
 
 
+def open_tab(at, label):
+    """Choose one of the page's tabs, as a click on it does (only the chosen tab runs)."""
+    at.session_state["tickets_tab"] = label
+    at.run()
+    assert not at.exception
+    return at
+
+
 def test_yuyuan_rates_weights_and_trust_property_before_after(app, demo_con):
     at = app(PAGE, community="裕园社区")
     assert not at.exception
@@ -46,7 +54,11 @@ def test_yuyuan_rates_weights_and_trust_property_before_after(app, demo_con):
     assert f"{t['T3'].numerator:,.0f} / {t['T3'].denominator:,.0f} 件有效回访" in captions
     assert "响应 0.3 / 解决 0.35 / 满意 0.35（2023-01-01 起生效）" in captions
     assert "基本满意 0.6" in captions
+    # the trend marks the practice dated inside the period
+    trend = next(s for s in specs(at) if s["layout"]["title"]["text"].startswith("月度趋势"))
+    assert any("信托制物业" in a["text"] for a in trend["layout"]["annotations"])
 
+    open_tab(at, "举一反三")
     ba = frame(at, "变化")
     row = ba[ba["做法"].str.contains("信托制物业")].iloc[0]
     # demo: 下水道堵塞 in 裕园社区, 2022-12..2023-05 = 7, 4, 10, 6, 5, 6 (38) vs 2023-06..08 = 0, 1, 5 (6)
@@ -59,9 +71,6 @@ def test_yuyuan_rates_weights_and_trust_property_before_after(app, demo_con):
     assert ba_chart["layout"]["title"]["text"] == "裕园社区：东方新天地花园小区引入信托制物业"
     assert ba_chart["layout"]["title"]["subtitle"]["text"] == "下水道堵塞，变化 -68%"
     assert not any("&lt;" in s["layout"].get("title", {}).get("text", "") for s in specs(at))
-    # the trend marks the practice dated inside the period
-    trend = next(s for s in specs(at) if s["layout"]["title"]["text"].startswith("月度趋势"))
-    assert any("信托制物业" in a["text"] for a in trend["layout"]["annotations"])
     # one community cannot spread; the page says so instead of showing an empty chart
     assert any("至少 3 个社区" in i.value for i in at.info)
     # recurring: 东方新天地花园小区 下水道堵塞 is the worst pair
@@ -83,20 +92,22 @@ def test_yuyuan_rates_weights_and_trust_property_before_after(app, demo_con):
 def test_street_ranking_funnel_and_spreading(app):
     at = app(PAGE, street="中大槐树街道")
     assert not at.exception
+    open_tab(at, "社区排名")
     ranking = frame(at, "名次")
     assert len(ranking) == 5 and ranking.iloc[0]["名次"] == "1"
     assert ranking["T9 综合得分"].is_monotonic_decreasing
     funnel = next(s for s in specs(at) if "漏斗图" in s["layout"]["title"]["text"])
     assert "T3" in funnel["layout"]["title"]["text"]
     assert any(d.get("name") == "95% 控制限" for d in funnel["data"])
-    heat = next(s for s in specs(at) if s["layout"]["title"]["text"].startswith("同月出现"))
-    assert heat["data"][0]["type"] == "heatmap"
     at.radio(key="rank_by").set_value("T4").run()
     ranking = frame(at, "名次")
     rates = [float(x.split("%")[0]) for x in ranking["T4 满意率"]]
     assert rates == sorted(rates, reverse=True)
     funnel = next(s for s in specs(at) if "漏斗图" in s["layout"]["title"]["text"])
     assert funnel["layout"]["title"]["text"].startswith("T4")
+    open_tab(at, "举一反三")
+    heat = next(s for s in specs(at) if s["layout"]["title"]["text"].startswith("同月出现"))
+    assert heat["data"][0]["type"] == "heatmap"
 
 
 def test_category_level_drilldown(app):
@@ -109,6 +120,7 @@ def test_category_level_drilldown(app):
     assert level1["诉求量"].sum() == level3["诉求量"].sum()
     assert all("›" not in x for x in level1["类别"])
     # the elevator practice of 2022-06 is compared even when the period is later
+    open_tab(at, "举一反三")
     ba = frame(at, "变化")
     assert ba["做法"].str.contains("加装电梯").any()
 
@@ -138,6 +150,7 @@ def test_zero_tickets_show_not_available(fixture_app):
         assert metric(at, code).value == "无数据"
     assert metric(at, "T1").value == "0"
     # one community: no "名次 1" and no one-dot funnel, but a word that ranking needs several
+    open_tab(at, "社区排名")
     assert not any("名次" in d.value.columns for d in at.dataframe)
     assert any("排名和漏斗图需要多个社区" in i.value for i in at.info)
     assert not any(json.loads(c.proto.spec)["data"][0].get("name") == "95% 控制限" for c in at.get("plotly_chart")
@@ -154,6 +167,7 @@ def test_fixture_figures_on_the_page(fixture_app):
     captions = " ".join(c.value for c in at.caption)
     assert "P90 7.9 天" in captions and "≤7天 1；8–30天 1；>30天 1" in captions
     assert "样本少（12 件 < 30）" in captions
+    open_tab(at, "举一反三")
     rec = frame(at, "repeats")
     assert rec["compound"].tolist() == ["戊一小区", "戊一小区"] and rec["repeats"].tolist() == [9, 1]
     ba = frame(at, "变化")
@@ -164,6 +178,41 @@ def test_fixture_figures_on_the_page(fixture_app):
 def test_spreading_on_the_fixture(fixture_app):
     at = fixture_app(**{"from": "2023-06", "to": "2023-08"})
     assert not at.exception
+    open_tab(at, "举一反三")
     spread = frame(at, "峰值社区数")
     assert spread["类别"].tolist() == ["市容环境 › 绿化养护 › 树木修剪"]
     assert spread.iloc[0]["峰值社区数"] == "10 / 15" and spread.iloc[0]["峰值月"] == "2023-07"
+
+
+def test_only_the_chosen_tab_runs_its_queries_and_sends_its_elements(app, monkeypatch):
+    import streamlit as st
+
+    ran: list[str] = []
+    real = db.run_query
+
+    def spy(con, name, *a, **kw):
+        ran.append(name)
+        return real(con, name, *a, **kw)
+
+    monkeypatch.setattr(db, "run_query", spy)
+    st.cache_data.clear()
+    at = app(PAGE, street="中大槐树街道")
+    assert not at.exception
+    assert [t.label for t in at.tabs] == ["趋势与类别", "社区排名", "举一反三"]
+    titles = [s["layout"]["title"]["text"] for s in specs(at)]
+    assert len(titles) == 2 and titles[0].startswith("月度趋势")
+    assert not any("名次" in d.value.columns for d in at.dataframe)
+    assert not {"tickets/recurring_pairs", "tickets/spreading", "tickets/before_after"} & set(ran)
+    cards = {m.label: m.value for m in at.metric}
+
+    open_tab(at, "举一反三")
+    assert {"tickets/recurring_pairs", "tickets/spreading", "tickets/before_after"} <= set(ran)
+    assert {m.label: m.value for m in at.metric} == cards          # the headline stays above the tabs
+    titles = [s["layout"]["title"]["text"] for s in specs(at)]
+    assert not any(t.startswith("月度趋势") for t in titles) and any(t.startswith("同月出现") for t in titles)
+    # the chosen tab stays while a filter changes: another community of the street
+    at.selectbox(key="f_community").set_value("裕园社区").run()
+    assert not at.exception
+    assert {m.label: m.value for m in at.metric} != cards
+    assert frame(at, "变化")["做法"].str.contains("信托制物业").any()
+    assert not any(s["layout"]["title"]["text"].startswith("月度趋势") for s in specs(at))
