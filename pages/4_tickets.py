@@ -101,7 +101,7 @@ def trend_and_categories():
                       if n_marked > tk.MAX_MARKED_PRACTICES else "")
                    + "。各月满意率按该月末生效的等级权重计算，改权重不改写更早月份。")
 
-    # ------------------------------------------------------------------ categories
+    # ---- categories
     st.subheader("诉求类别")
     cats = runtime.query("tickets/by_category", now_p)
     if cats.empty:

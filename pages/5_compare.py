@@ -260,8 +260,34 @@ notes = comp[comp["note"].str.contains("样本少|无数据", regex=True)]
 if len(notes) and not present:
     st.caption("说明：" + "；".join(f"{md_escape(names[r.community_id])} {r.indicator}：{r.note}" for r in notes.itertuples()))
 
-# ------------------------------------------------------------------ peer groups
-if not present:
+practice_view = pd.DataFrame({
+    "社区": practices["community_id"].map(names),
+    "开始日期": pd.to_datetime(practices["started_on"]).dt.strftime("%Y-%m-%d"),
+    "做法": practices["practice"],
+    "相关指标": practices["family"],
+    "相关诉求类别": practices["related_category"].fillna("—"),
+    "说明": practices["description"].fillna(""),
+    "来源": [f"{SOURCE_LABELS.get(s, s)}：{n}" if isinstance(n, str) and n else SOURCE_LABELS.get(s, s)
+           for s, n in zip(practices["source"], practices["source_note"])],
+})
+
+
+def figures():
+    """The radar and the monthly rates of the chosen communities (drawn on one tab, put in the PDF on another)."""
+    monthly = {cid: runtime.query("tickets/monthly", {**params, "street": info.loc[cid, "street"],
+                                                      "community": info.loc[cid, "community"]}) for cid in chosen}
+    # the figures are built once per view and every rerun is handed the same (unchanged) objects:
+    # building them, Plotly validating every trace, was most of a warm rerun's time
+    radar = runtime.derived("compare/radar", figure_key, lambda: cmp.radar_figure(
+        comp, names, chosen, height=520 if present else 480), shared=True)
+    trends = runtime.derived("compare/trends", figure_key, lambda: cmp.trends_figure(
+        monthly, names, chosen, practices.assign(community=practices["community_id"].map(names)),
+        sel.period.first, sel.period.last, height=520 if present else 640), shared=True)
+    return radar, trends
+
+
+def similar_communities():
+    """相似社区: each chosen community's peer group, with a button that adds it to the comparison."""
     st.subheader("相似社区")
     st.caption(f"按户数、居民数、楼栋数、面积（先取对数再标准化）找最接近的 {k} 个社区；城市社区只与城市社区比、"
                "农村社区只与农村社区比（类型严格匹配，社会组织达标线不同）。")
@@ -281,35 +307,20 @@ if not present:
                       disabled=not missing or len(chosen) >= cmp.MAX_COMMUNITIES,
                       help=f"把 {md_escape(names[cid])} 的相似社区加入对比（最多 {cmp.MAX_COMMUNITIES} 个社区）")
 
-# ------------------------------------------------------------------ charts
-monthly = {cid: runtime.query("tickets/monthly", {**params, "street": info.loc[cid, "street"],
-                                                  "community": info.loc[cid, "community"]}) for cid in chosen}
-# the figures are built once per view and every rerun is handed the same (unchanged) objects:
-# building them, Plotly validating every trace, was most of a warm rerun's time
-radar = runtime.derived("compare/radar", figure_key, lambda: cmp.radar_figure(
-    comp, names, chosen, height=520 if present else 480), shared=True)
-trends = runtime.derived("compare/trends", figure_key, lambda: cmp.trends_figure(
-    monthly, names, chosen, practices.assign(community=practices["community_id"].map(names)),
-    sel.period.first, sel.period.last, height=520 if present else 640), shared=True)
-st.subheader("指标画像")
-ui.plotly_chart(radar, width="stretch", key="radar")
-st.caption("每条轴是一个指标在全部社区中的百分位：越靠外越好（办理时长越短越靠外）；缺数据的轴留空。")
-st.subheader("月度三率")
-ui.plotly_chart(trends, width="stretch", key="trends")
-st.caption("同一纵轴（0–100%）；紫色虚线为各社区经验做法的开始日期。月度比率样本小，波动大。")
 
-# ------------------------------------------------------------------ practices
-practice_view = pd.DataFrame({
-    "社区": practices["community_id"].map(names),
-    "开始日期": pd.to_datetime(practices["started_on"]).dt.strftime("%Y-%m-%d"),
-    "做法": practices["practice"],
-    "相关指标": practices["family"],
-    "相关诉求类别": practices["related_category"].fillna("—"),
-    "说明": practices["description"].fillna(""),
-    "来源": [f"{SOURCE_LABELS.get(s, s)}：{n}" if isinstance(n, str) and n else SOURCE_LABELS.get(s, s)
-           for s, n in zip(practices["source"], practices["source_note"])],
-})
-if not present:
+def portrait_and_months():
+    """指标画像与月度三率: percentiles on a radar, and the three rates month by month."""
+    radar, trends = figures()
+    st.subheader("指标画像")
+    ui.plotly_chart(radar, width="stretch", key="radar")
+    st.caption("每条轴是一个指标在全部社区中的百分位：越靠外越好（办理时长越短越靠外）；缺数据的轴留空。")
+    st.subheader("月度三率")
+    ui.plotly_chart(trends, width="stretch", key="trends")
+    st.caption("同一纵轴（0–100%）；紫色虚线为各社区经验做法的开始日期。月度比率样本小，波动大。")
+
+
+def practices_tab():
+    """经验做法: the chosen communities' dated practices, with the indicator family each belongs to."""
     st.subheader("经验做法")
     if practice_view.empty:
         ui.empty_state("所选社区还没有登记经验做法。可在“数据管理”页导入 practices 表。")
@@ -318,8 +329,9 @@ if not present:
         st.caption("“相关指标”：登记了相关诉求类别的做法归入诉求办理；其余按做法名称中的词归类（如“党支部”“联盟”），"
                    "上表中也列在对应指标族之后。")
 
-# ------------------------------------------------------------------ exports
-if not present:
+
+def exports_tab():
+    """导出: CSV at once; Excel and the PDF report (with the two charts) prepared on request."""
     st.subheader("导出")
     flat = runtime.derived("compare/export", view_key, lambda: cmp.export_frame(comp, communities, peer_groups))
     meta = {
@@ -360,6 +372,7 @@ if not present:
                   on_click=state.__setitem__, args=("cmp_pdf_for", inputs))
         if state.get("cmp_pdf_for") == inputs:
             with st.spinner("正在生成 PDF（含图表）……"):
+                radar, trends = figures()
                 pdf_table, pdf_best = cmp.side_by_side(comp, names, chosen, practices, compact=True)
                 data = pdf_file(inputs, pdf_table, pdf_best, practice_view, meta,
                                 (("各指标在全部社区中的百分位", radar.to_json()), ("月度三率（T2 响应率、T3 解决率、T4 满意率）", trends.to_json())))
@@ -367,3 +380,9 @@ if not present:
                                key="cmp_pdf", icon=":material/download:")
     st.caption("CSV 为 UTF-8（带 BOM），Excel 可直接打开；Excel 每个指标族一个工作表，另有经验做法和指标定义；"
                "PDF 为 A4 横向，印有期间、社区、生成时间" + ("和演示数据说明" if demo_notice else "") + "。")
+
+
+# Only the chosen tab runs and is sent: the table above is the comparison; all at once, the page also
+# drew 2 charts and a table, and a fresh browser spent seconds on what sat below the fold.
+ui.lazy_tabs({"相似社区": similar_communities, "指标画像与月度三率": portrait_and_months, "经验做法": practices_tab,
+              "导出": exports_tab}, key="compare_tab")

@@ -224,6 +224,19 @@ def click(page, target) -> None:
     wait_for_app(page, after=done)
 
 
+def open_tab(page, name: str) -> None:
+    """Choose the tab `name` (ui.lazy_tabs: only the chosen tab runs) and wait for the run it starts;
+    nothing to do if it is the chosen one already."""
+    tab = page.get_by_role("tab", name=name, exact=True)
+    if tab.get_attribute("aria-selected") != "true":
+        click(page, tab)
+
+
+def tab_names(page) -> list[str]:
+    """The labels of the page's tabs, in order (empty for a page without)."""
+    return [t.strip() for t in page.get_by_role("tab").all_inner_texts()]
+
+
 def download(page, button_name: str) -> tuple[str, bytes]:
     """Click the download button named `button_name`; the file's suggested name and its bytes."""
     button = page.get_by_role("button", name=button_name)

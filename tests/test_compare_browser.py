@@ -7,7 +7,7 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from tests.browser import download, text_containing, wait_for_app
+from tests.browser import download, open_tab, text_containing, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -41,7 +41,9 @@ def test_training_link_presentation_mode_and_files(open_url):
     page.wait_for_function("() => !location.search.includes('present=1')")
     wait_for_app(page)
 
-    # CSV: BOM, one row per community and indicator
+    # the files are on their own tab: CSV with a BOM, one row per community and indicator
+    assert page.get_by_role("button", name="下载 CSV").count() == 0
+    open_tab(page, "导出")
     name, data = download(page, "下载 CSV")
     assert name.endswith(".csv") and data.startswith(b"\xef\xbb\xbf")
     lines = data.decode("utf-8-sig").splitlines()

@@ -8,6 +8,7 @@ import pytest
 
 from governance import db
 from tests import fixtures
+from tests.apptest import open_tab
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = "pages/5_compare.py"
@@ -45,6 +46,7 @@ def test_three_communities_side_by_side_with_published_figures(three):
 
 
 def test_charts_share_axes_and_mark_practices(three):
+    open_tab(three, "指标画像与月度三率")
     specs = [json.loads(c.proto.spec) for c in three.get("plotly_chart")]
     radar = next(s for s in specs if s["data"][0]["type"] == "scatterpolar")
     assert [d["name"] for d in radar["data"]] == ["江欣苑社区", "西山社区", "裕园社区"]
@@ -99,6 +101,7 @@ def test_present_link_opens_in_training_mode(app):
 
 
 def test_files_are_prepared_on_request(three):
+    open_tab(three, "导出")
     assert [d.label for d in three.get("download_button")] == ["下载 CSV"]
     three.button(key="cmp_make_xlsx").click().run()
     three.button(key="cmp_make_pdf").click().run()
@@ -157,3 +160,30 @@ def test_a_second_rerun_with_three_communities_is_answered_from_the_cache(three,
     three.number_input(key="cmp_k").set_value(3).run()
     assert not three.exception and calls == []
     assert table(three).loc["C2 楼栋党小组覆盖率", "江欣苑社区 名次"].endswith("相似组 1/4 · 优于 100%")
+
+
+def test_the_first_view_is_the_table_and_the_peers_and_only_the_chosen_tab_runs(app, monkeypatch):
+    """What a class sees first: the side-by-side table and the peer groups, without a chart or a data
+    grid to load; the charts' monthly queries run only when their tab is chosen, and the table stays."""
+    import streamlit as st
+
+    ran: list[str] = []
+    real = db.run_query
+
+    def spy(con, name, *a, **kw):
+        ran.append(name)
+        return real(con, name, *a, **kw)
+
+    monkeypatch.setattr(db, "run_query", spy)
+    st.cache_data.clear()
+    at = app(PAGE, communities=LINK)
+    assert not at.exception
+    assert [t.label for t in at.tabs] == ["相似社区", "指标画像与月度三率", "经验做法", "导出"]
+    assert not at.get("plotly_chart") and not at.dataframe and not at.get("download_button")
+    assert at.button(key="peers_1").label == "加入对比" and "tickets/monthly" not in ran
+    before = table(at)
+    open_tab(at, "指标画像与月度三率")
+    assert ran.count("tickets/monthly") == 3 and len(at.get("plotly_chart")) == 2
+    assert table(at).equals(before) and not any(b.label == "加入对比" for b in at.button)
+    open_tab(at, "经验做法")
+    assert not at.get("plotly_chart") and "信托制物业" in " ".join(at.dataframe[0].value["做法"])

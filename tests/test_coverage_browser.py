@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from tests.browser import metric_value
+from tests.browser import click, metric_value
 
 pytestmark = pytest.mark.browser
 
@@ -32,6 +32,8 @@ def test_gap_csv_downloads_and_parses(open_url, tmp_path):
     page = open_url("coverage?community=康城社区")
     assert page.locator("[data-testid='stException']").count() == 0
     assert page.get_by_text("Page not found").count() == 0
+    assert page.get_by_text("断点清单", exact=True).count() == 0      # a tab of its own, not run until chosen
+    click(page, page.get_by_role("tab", name="各社区与断点"))
     shown = metric_values(page, "无党支部的小区", "无楼栋党小组的楼栋")
     button = page.get_by_role("button", name="下载断点清单（CSV）")
     button.scroll_into_view_if_needed()

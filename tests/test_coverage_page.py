@@ -7,6 +7,8 @@ import json
 
 import numpy as np
 
+from tests.apptest import open_tab
+
 PAGE = "pages/2_coverage.py"
 
 
@@ -25,6 +27,7 @@ def charts(at) -> list[dict]:
     return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
 
 
+
 def test_jiangxinyuan_shows_the_published_chain(app):
     at = app(PAGE, community="江欣苑社区", to="2023-08")
     assert not at.exception
@@ -35,6 +38,7 @@ def test_jiangxinyuan_shows_the_published_chain(app):
     captions = " ".join(c.value for c in at.caption)
     assert "8 / 8 个小区有党支部" in captions and "88 / 88 栋楼有党小组" in captions
     assert "177 户中心户" in captions
+    open_tab(at, "各社区与断点")
     # no gaps and no 条例 problems: said in words, not as an empty table
     infos = " ".join(i.value for i in at.info)
     assert "每个小区都有党支部" in infos and "没有发现不符合条例" in infos
@@ -82,6 +86,7 @@ def test_street_leaves_the_silent_community_out_and_lists_it(app):
     at = app(PAGE, street="玉林街道")
     assert not at.exception
     assert any("玉林戊社区还没有报送组织数据" in w.value for w in at.warning)
+    open_tab(at, "各社区与断点")
     table = at.dataframe[0].value
     assert table.iloc[0]["社区"] == "玉林戊社区" and table.iloc[0]["C1"] == "未报送"
     assert len(table) == 6
@@ -94,6 +99,7 @@ def test_street_leaves_the_silent_community_out_and_lists_it(app):
 
 def test_c6_checks_name_the_rule(app):
     at = app(PAGE)  # all communities: the demo has branches of 2 members, 56 members, 7+ without committee
+    open_tab(at, "各社区与断点")
     frames = [d.value for d in at.dataframe]
     checks = next(f for f in frames if "违反的规定" in f.columns)
     rules = set(checks["违反的规定"])
@@ -105,13 +111,42 @@ def test_c6_checks_name_the_rule(app):
 
 def test_two_communities_side_by_side(app):
     at = app(PAGE, community="江欣苑社区", to="2023-08")
+    open_tab(at, "并排对比")
     picker = at.multiselect(key="side_by_side")
     assert picker.value == ["江堤街道 › 江欣苑社区"]
     picker.set_value(["江堤街道 › 江欣苑社区", "莘庄镇 › 康城社区"]).run()
     assert not at.exception
     trees = [s["data"][0] for s in charts(at) if s["data"][0]["type"] == "treemap"]
-    # the page's own picture plus one per chosen community
-    assert len(trees) == 3
-    assert [t["labels"][0] for t in trees[1:]] == ["江欣苑社区", "康城社区"]
+    # one picture per chosen community (the page's own is on the first tab)
+    assert [t["labels"][0] for t in trees] == ["江欣苑社区", "康城社区"]
     captions = " ".join(c.value for c in at.caption)
     assert "C4 100.0%（88/88）" in captions and "（35/286）" in captions
+
+
+def test_only_the_chosen_tab_runs_its_queries_and_sends_its_elements(app, monkeypatch):
+    import streamlit as st
+
+    from governance import db
+
+    ran: list[str] = []
+    real = db.run_query
+
+    def spy(con, name, *a, **kw):
+        ran.append(name)
+        return real(con, name, *a, **kw)
+
+    monkeypatch.setattr(db, "run_query", spy)
+    st.cache_data.clear()
+    at = app(PAGE, street="江堤街道")
+    assert not at.exception
+    assert [t.label for t in at.tabs] == ["链条与趋势", "各社区与断点", "并排对比"]
+    assert sorted(s["data"][0]["type"] for s in charts(at)) == ["bar", "scatter", "treemap"]
+    assert not at.dataframe and not at.multiselect
+    assert not {"coverage/gaps", "coverage/branch_checks"} & set(ran)
+    cards = metrics(at)
+
+    open_tab(at, "各社区与断点")
+    assert {"coverage/gaps", "coverage/branch_checks"} <= set(ran)
+    assert cards.items() <= metrics(at).items() and not at.get("plotly_chart")   # the headline stays
+    assert any("违反的规定" in d.value.columns for d in at.dataframe)
+    assert any("C4" in d.value.columns and len(d.value) > 1 for d in at.dataframe)   # every community

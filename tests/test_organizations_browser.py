@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from tests.browser import metric_value, text_containing, wait_for_app
+from tests.browser import click, metric_value, text_containing, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -24,8 +24,11 @@ def test_xishan_page_shows_43_and_152_and_downloads_the_list(open_url):
     assert _metric(page, "S6 成员单位") == "152"
     page.get_by_text("西山社区爱心联盟：14 → 152 家").wait_for(timeout=60_000)
     assert page.get_by_text("西山社区爱心联盟：14 → 152 家").count() == 1
-    # the S6 chart labels the alliance's first and latest member units
-    text_containing(page.locator("[data-testid='stPlotlyChart']").nth(1), "14 家", "152 家")
+    # the S6 chart labels the alliance's first and latest member units (a tab of its own)
+    click(page, page.get_by_role("tab", name="联盟与志愿队伍"))
+    text_containing(page.locator("[data-testid='stPlotlyChart']").first, "14 家", "152 家")
+
+    click(page, page.get_by_role("tab", name="组织名单"))
 
     with page.expect_download() as info:
         page.get_by_role("button", name="下载组织名单（CSV）").click()
@@ -48,6 +51,7 @@ def test_street_view_ranks_communities_against_target(open_url):
     assert page.get_by_text("Page not found").count() == 0
     assert page.locator("[data-testid='stException']").count() == 0
     assert _metric(page, "S3 达标社区") == "3 / 4"
+    click(page, page.get_by_role("tab", name="各社区达标"))
     ranking = page.locator("[data-testid='stPlotlyChart']").filter(has_text="达标线")
     ranking.first.wait_for(timeout=60_000)   # drawn after the cards: wait for it before counting
     assert ranking.count() == 1

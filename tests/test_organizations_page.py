@@ -12,6 +12,7 @@ import pytest
 
 from governance import organizations as fam
 from tests import fixtures
+from tests.apptest import each_tab, open_tab
 from tests.test_organizations_queries import EXTRA
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -70,6 +71,7 @@ def test_xishan_shows_43_organisations_and_alliance_14_to_152(app):
     assert m["S6 成员单位（家）"] == "152"
     assert "西山社区爱心联盟：14 → 152 家" in captions(at)
     assert "43 家 / 目标 10 家（城市社区）" in captions(at)  # target read from the settings table
+    open_tab(at, "联盟与志愿队伍")
     # the S6 chart opens on the alliance, labelled with its first and latest member units
     alliance = next(f for f in figures(at) if f["layout"].get("title", {}).get("text") == "西山社区爱心联盟")
     assert {"14 家", "152 家"} <= set(annotations(alliance))
@@ -94,6 +96,7 @@ def test_street_ranking_marks_communities_below_target(app):
     at = app(PAGE, street="硖石街道")
     assert not at.exception
     assert metrics(at)["S3 达标社区"] == "3 / 4"
+    open_tab(at, "各社区达标")
     ranking = next(f for f in figures(at) if any(t.get("name", "").startswith("达标线") for t in f["data"]))
     bars = ranking["data"][0]
     colour = dict(zip(values(bars["y"]), values(bars["marker"]["color"])))
@@ -104,6 +107,7 @@ def test_street_ranking_marks_communities_below_target(app):
 
 def test_search_filters_the_organisation_list(app):
     at = app(PAGE, community="西山社区")
+    open_tab(at, "组织名单")
     table = at.dataframe[-1].value
     assert len(table) == 43
     at.text_input(key="org_search").input("联盟").run()
@@ -148,18 +152,22 @@ def test_fixture_practice_marked_on_growth_chart(fixture_app):
 
 def test_fixture_empty_states_say_what_is_missing(fixture_app):
     at = fixture_app(community="丁社区")
-    infos = "\n".join(i.value for i in at.info)
     assert metrics(at)["S1 社会组织数"] == "0"
-    assert "没有登记社会组织" in infos
-    assert "没有组织报送月度数据" in infos
+    infos, charts = [], []
+    for view in each_tab(at):
+        infos += [i.value for i in view.info]
+        charts += figures(view)
+    assert any("没有登记社会组织" in i for i in infos)
+    assert any("没有组织报送月度数据" in i for i in infos)
     # no growth or S6 chart; only the ranking of the one community (0 organisations, red)
-    (only,) = figures(at)
+    (only,) = charts
     assert only["data"][1]["name"].startswith("达标线")
     assert values(only["data"][0]["marker"]["color"]) == [fam.BELOW_COLOR]
 
 
 def test_picking_a_volunteer_team_redraws_the_s6_chart(app):
     at = app(PAGE, street="硖石街道")
+    open_tab(at, "联盟与志愿队伍")
     pick = at.selectbox(key="org_pick")
     assert pick.options[0].startswith("西山社区爱心联盟")  # largest member-unit growth first
     team = next(o for o in pick.options if "志愿者" in o)
@@ -169,3 +177,27 @@ def test_picking_a_volunteer_team_redraws_the_s6_chart(app):
     chart = next(f for f in figures(at) if f["layout"].get("title", {}).get("text") == title)
     names = {t.get("name") for t in chart["data"]}
     assert "志愿者（人）" in names and "成员单位（家）" not in names  # a team reports no member units
+
+
+def test_only_the_chosen_tab_runs_its_queries_and_sends_its_elements(app, monkeypatch):
+    import streamlit as st
+
+    from governance import db
+
+    ran: list[str] = []
+    real = db.run_query
+
+    def spy(con, name, *a, **kw):
+        ran.append(name)
+        return real(con, name, *a, **kw)
+
+    monkeypatch.setattr(db, "run_query", spy)
+    st.cache_data.clear()
+    at = app(PAGE, street="硖石街道")
+    assert [t.label for t in at.tabs] == ["增长情况", "联盟与志愿队伍", "各社区达标", "组织名单"]
+    assert len(figures(at)) == 1 and not at.dataframe
+    assert not {"organizations/org_list", "organizations/org_series"} & set(ran)
+    cards = metrics(at)
+    open_tab(at, "组织名单")
+    assert "organizations/org_list" in ran and "organizations/org_series" not in ran
+    assert metrics(at) == cards and not figures(at) and len(at.dataframe) == 1   # the headline stays

@@ -18,7 +18,9 @@ from streamlit.testing.v1 import AppTest
 
 from governance import db, exports, importer, runtime
 from governance.labels import md_escape, plot_text
-from tests.browser import expect_text, new_context, running_server, text_containing, wait_for_app, wait_for_charts
+from tests.apptest import each_tab, open_tab as choose_tab
+from tests.browser import (expect_text, new_context, open_tab, running_server, tab_names, text_containing, wait_for_app,
+                           wait_for_charts)
 from tests.fixtures import ADMIN
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -144,7 +146,7 @@ def test_names_are_stored_exactly_as_given(hostile_db):
 def test_pages_show_the_names_as_given_text(hostile_app, page, names):
     at = hostile_app(page, street=STREET, community=S)
     assert f"› {md_escape(S)}" in at.caption[0].value      # the page header says where we are, as text
-    strings = shown_strings(at)
+    strings = set().union(*(shown_strings(view) for view in each_tab(at)))
     joined = "\n".join(strings)
     missing = [n for n in names if n not in joined and plot_text(n) not in joined]   # tables / charts
     assert not missing, missing
@@ -178,7 +180,7 @@ def test_no_chart_carries_markup_from_the_data(hostile_app, page, params):
     """Plotly renders <a href>, <b>, <br> in labels, hover text (also in hovertemplate
     substitutions), legends and ticks: every data string in every figure is escaped (plot_text)."""
     at = hostile_app(page, **params)
-    strings = chart_strings(at)
+    strings = [x for view in each_tab(at) for x in chart_strings(view)]
     assert strings, "the page draws charts"
     raw = [x for x in strings if any(tag in x for tag in HOSTILE_TAGS) or "\u202e" in x]
     assert not raw, raw[:5]
@@ -271,6 +273,7 @@ def test_the_org_list_export_of_a_hostile_community_is_safe(hostile_db, monkeypa
     at.run()
     at.switch_page("pages/3_organizations.py").run()
     assert not at.exception
+    choose_tab(at, "组织名单")
     listed = next(df.value for df in at.dataframe if "org" in df.value.columns)
     rows = list(csv.reader(io.StringIO(exports.csv_bytes(listed).decode("utf-8-sig"))))
     assert ["'" + H, S] == [rows[1][listed.columns.get_loc("community")], rows[1][listed.columns.get_loc("org")]]
@@ -351,6 +354,7 @@ def test_no_script_runs_and_names_read_as_text_in_a_browser(hostile_db, browser,
             if name == "tickets" and query != q:
                 assert LINK in svg or A in svg, svg[:500]         # categories named like links read as typed
             if name == "organizations" and query == q:
+                open_tab(page, "组织名单")
                 with page.expect_download() as dl:
                     page.get_by_role("button", name="下载组织名单（CSV）").click()
                 rows = list(csv.reader(io.StringIO(Path(dl.value.path()).read_bytes().decode("utf-8-sig"), newline="")))
@@ -361,6 +365,12 @@ def test_no_script_runs_and_names_read_as_text_in_a_browser(hostile_db, browser,
                 expect_text(page, f"经验做法 · {I}.csv")
                 shown = [t.replace("\u2060", "") for t in page.get_by_text("[官方通知](", exact=False).all_inner_texts()]
                 assert any(FILE in t for t in shown), shown   # read as typed (a word joiner keeps the address unlinked)
+            for tab in tab_names(page):                            # the other tabs, each run in turn
+                open_tab(page, tab)
+                assert page.locator("[data-testid='stException']").count() == 0, (name, tab)
+                wait_for_charts(page)
+                _no_live_data_links(page, f"{name} · {tab}")
+                assert not [t for t in HOSTILE_TAGS if t in page.content()], (name, tab)
             context.close()
         context = new_context(browser, (1400, 1000))
         page = context.new_page()

@@ -11,6 +11,7 @@ from governance.filters import Selection
 from governance.labels import fmt_rate
 from governance.periods import Period, parse_month
 from tests import fixtures
+from tests.apptest import open_tab
 from tests.test_tickets_queries import _extra
 from governance.access import ALL_SCOPE
 
@@ -29,13 +30,6 @@ def specs(at):
 def frame(at, column):
     return next(d.value for d in at.dataframe if column in d.value.columns)
 
-
-def open_tab(at, label):
-    """Choose one of the page's tabs, as a click on it does (only the chosen tab runs)."""
-    at.session_state["tickets_tab"] = label
-    at.run()
-    assert not at.exception
-    return at
 
 
 def test_yuyuan_rates_weights_and_trust_property_before_after(app, demo_con):
