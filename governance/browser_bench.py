@@ -13,6 +13,11 @@ followed by a load of the floor page, so both see the same machine at the same m
   Chromium's DevTools protocol reports it, plus every websocket frame from the server); the
   websocket part is the page itself (the rest is Streamlit's JavaScript, the same for every page).
 
+On a page whose sections are tabs (ui.lazy_tabs: only the chosen tab runs), each load then chooses
+the other tabs in turn and times each from the click until that tab is finished (after the cold load:
+the tab's queries are not yet cached; after a warm load: they are); a fresh context's first view of
+a tab also loads the code of the elements that only it shows.
+
 A load is finished when the script has finished running, nothing on the page is stale, no element
 is still the grey placeholder Streamlit shows while that element's code loads, and every Plotly chart
 has drawn its SVG.
@@ -50,6 +55,18 @@ FINISHED = """() => {
 }"""
 
 
+# counts the app's finished script runs (window.__stRuns): a run ends when stApp's script state changes
+# away from "running". A MutationObserver sees every change (old value included), so a run that starts
+# and ends between two polls is still counted. Installed in a context before its page opens.
+TRACK_RUNS = """(() => {
+  window.__stRuns = 0;
+  new MutationObserver(records => {
+    for (const r of records) if (r.oldValue === 'running') window.__stRuns += 1;
+  }).observe(document, {attributes: true, attributeOldValue: true, subtree: true,
+                        attributeFilter: ['data-test-script-state']});
+})();"""
+
+
 def _url(path: str, params: dict) -> str:
     qs = "&".join(f"{k}={quote(str(v))}" for k, v in params.items() if v)
     return f"{path}?{qs}" if qs else path
@@ -85,10 +102,14 @@ def compare_sets(con) -> dict[str, str]:
 
 
 class _Load:
-    """One page load in a fresh context: seconds until finished, bytes received (all, websocket)."""
+    """One page load in a fresh context: seconds until finished, bytes received (all, websocket); with
+    `tabs`, then each of the page's other tabs chosen in turn (ui.lazy_tabs), seconds from the click until
+    that tab is finished, by label (`tab_seconds`; the bytes are the load's alone)."""
 
-    def __init__(self, browser, url: str, timeout_ms: float):
+    def __init__(self, browser, url: str, timeout_ms: float, tabs: bool = False):
         context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
+        context.add_init_script(TRACK_RUNS)
+        self.tab_seconds: dict[str, float] = {}
         try:
             page = context.new_page()
             cdp = context.new_cdp_session(page)
@@ -112,12 +133,32 @@ class _Load:
             page.wait_for_function(FINISHED, timeout=timeout_ms, polling=50)
             self.seconds = time.perf_counter() - t
             self.error = page.locator("[data-testid='stException']").count()
+            self.load_bytes = (self.http_bytes, self.ws_bytes)
+            if tabs:
+                for label in [x.strip() for x in page.get_by_role("tab").all_inner_texts()][1:]:
+                    self.tab_seconds[label] = self._choose(page, label, timeout_ms)
+                    self.error += page.locator("[data-testid='stException']").count()
         finally:
             context.close()
 
+    @staticmethod
+    def _choose(page, label: str, timeout_ms: float) -> float:
+        """Click the tab `label`; seconds until the run it starts has ended and the page is finished."""
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+        before = page.evaluate("() => window.__stRuns")
+        t = time.perf_counter()
+        page.get_by_role("tab", name=label, exact=True).click()
+        try:
+            page.wait_for_function("n => window.__stRuns > n", arg=before, timeout=min(timeout_ms, 20_000), polling=50)
+        except PlaywrightTimeout:
+            pass   # a run so short that "running" was never drawn: the checks below still hold
+        page.wait_for_function(FINISHED, timeout=timeout_ms, polling=50)
+        return time.perf_counter() - t
+
     @property
     def bytes(self) -> int:
-        return self.http_bytes + self.ws_bytes
+        return sum(self.load_bytes)
 
 
 def run(db_path: Path, items: list[tuple[str, str, str]], warm: int = 2, timeout_ms: float = 300_000,
@@ -157,14 +198,18 @@ def _run(db_path: Path, items: list[tuple[str, str, str]], warm: int, timeout_ms
                 for title, sel_name, path in items:
                     loads, floors = [], []
                     for i in range(1 + warm):
-                        loads.append(_Load(browser, f"{base}/{path}", timeout_ms))
+                        loads.append(_Load(browser, f"{base}/{path}", timeout_ms, tabs=True))
                         floors.append(_Load(browser, floor_base, timeout_ms))
                     cold, warms = loads[0], loads[1:]
                     floor = statistics.median(f.seconds for f in floors)
                     rows.append(dict(page=title, selection=sel_name, url=path, cold=cold.seconds,
                                      warm=statistics.median(w.seconds for w in warms) if warms else float("nan"),
                                      floor=floor, bytes=statistics.median(w.bytes for w in loads),
-                                     ws_bytes=statistics.median(w.ws_bytes for w in loads),
+                                     ws_bytes=statistics.median(w.load_bytes[1] for w in loads),
+                                     tabs={label: (cold.tab_seconds[label],
+                                                   statistics.median(w.tab_seconds.get(label, float("nan")) for w in warms)
+                                                   if warms else float("nan"))
+                                           for label in cold.tab_seconds},
                                      floor_bytes=statistics.median(f.bytes for f in floors),
                                      errors=sum(w.error for w in loads), load=os.getloadavg()[0]))
             finally:
@@ -183,6 +228,13 @@ def print_rows(result: dict) -> None:
         print(f"{r['page']} | {r['selection']} | {r['cold']:.2f} | {r['warm']:.2f} | {r['floor']:.2f} | "
               f"{r['warm'] - r['floor']:+.2f} | {r['cold'] - r['floor']:+.2f} | "
               f"{r['bytes'] / 1024:,.0f} KB（{r['ws_bytes'] / 1024:,.0f} KB） | {r['errors']} | {r['load']:.1f}{flag}")
+    tabbed = [r for r in result["rows"] if r.get("tabs")]
+    if tabbed:
+        print("切换标签（同一次加载中依次点击其余各标签，从点击到该标签画完；冷 = 冷加载之后，热 = 热加载之后取中位数）")
+        print("页面 | 选择 | 标签 | 冷 s | 热 s")
+        for r in tabbed:
+            for label, (cold, warm) in r["tabs"].items():
+                print(f"{r['page']} | {r['selection']} | {label} | {cold:.2f} | {warm:.2f}")
     if result["rows"]:
         fb = statistics.median(r["floor_bytes"] for r in result["rows"])
         print(f"基准页（一张小 Plotly 图）每次收到 {fb / 1024:,.0f} KB。社区对比的链接：" + "；".join(

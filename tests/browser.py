@@ -13,6 +13,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from governance import browser_bench
+
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -99,16 +101,7 @@ def launch_browser():
             browser.close()
 
 
-# Counts the script runs that have finished in this document: a run has ended when stApp's script
-# state changes away from "running". A MutationObserver sees every change (old value included), so
-# a run that starts and ends between two polls is still counted.
-TRACK_RUNS = """(() => {
-  window.__stRuns = 0;
-  new MutationObserver(records => {
-    for (const r of records) if (r.oldValue === 'running') window.__stRuns += 1;
-  }).observe(document, {attributes: true, attributeOldValue: true, subtree: true,
-                        attributeFilter: ['data-test-script-state']});
-})();"""
+TRACK_RUNS = browser_bench.TRACK_RUNS   # counts the script runs that have finished in this document
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 NOTHING_STALE = "() => document.querySelectorAll('[data-stale=\"true\"]').length === 0"
 # while an element's code is still loading, Streamlit draws a grey placeholder (stSkeleton) in its place

@@ -26,7 +26,7 @@ def test_bench_prints_every_section_for_every_page_and_selection(tmp_path, capsy
     # the browser section: 社区对比 at every selection, with 3 and 8 communities, in 培训模式 too; every
     # load finished (charts drawn) in a real Chromium beside the floor page, with the bytes it received
     browser = out.split("== 浏览器 ==")[1].split("== 目标 ==")[0]
-    lines = [line for line in browser.splitlines() if line.startswith("社区对比")]
+    lines = [line for line in browser.splitlines() if line.startswith("社区对比") and line.count("|") >= 9]
     assert len(lines) == 4 + 4, browser
     for line in lines:
         cells = [c.strip() for c in line.split("|")]
@@ -35,6 +35,15 @@ def test_bench_prints_every_section_for_every_page_and_selection(tmp_path, capsy
         assert cells[7].endswith("KB）") and int(cells[7].split("（")[1].split(" ")[0].replace(",", "")) > 0
         assert cells[8] == "0"   # no exception on the page
     assert any("| 8个社区 |" in line for line in lines) and any("（培训模式） | 3个社区 |" in line for line in lines)
+    # each of 社区对比's other tabs chosen in turn after its load (培训模式 has no tabs), click to drawn
+    tabs = browser.split("切换标签")[1].split("基准页")[0]
+    timed = {}
+    for line in tabs.splitlines():
+        cells = [c.strip() for c in line.split("|")]
+        if len(cells) == 5 and cells[0] == "社区对比":
+            timed[(cells[1], cells[2])] = (float(cells[3]), float(cells[4]))
+    assert set(timed) == {(n, t) for n in ("3个社区", "8个社区") for t in ("指标画像与月度三率", "经验做法", "导出")}, tabs
+    assert all(cold > 0 and warm > 0 for cold, warm in timed.values())
     targets = out.split("== 目标 ==")[1]
     assert targets.count("✓") + targets.count("✗") == 11   # the snapshot publish's target included
     assert "发布一次只读快照" in targets
