@@ -33,7 +33,7 @@ if not reporting:
     st.stop()
 if silent:
     st.warning(f"{md_escape('、'.join(silent))}还没有报送组织数据，未计入本页的指标、图表和清单；"
-               "在“各社区”表中标为“未报送”。", icon=":material/report:")
+               "在“各社区与断点”中的各社区表里标为“未报送”。", icon=":material/report:")
 
 cov = coverage.only_reporting(runtime.query("coverage/coverage_by_community", params, max_rows=db.SUM_ROWS), reporting)
 cov_before = coverage.only_reporting(
@@ -84,9 +84,9 @@ def chain_and_months():
         ui.plotly_chart(tree, width="stretch", key="tree")
         st.caption(("每块为一栋楼，颜色表示链条停在哪一级；" if buildings is not None else
                     f"楼栋较多（{n_buildings:,} 栋），每个小区内按断开位置合并显示，块的大小为楼栋数；")
-                   + "红色标题的小区没有党支部。点击小区可放大，具体楼栋见下方断点清单。"
+                   + "红色标题的小区没有党支部。点击小区可放大，具体楼栋见“各社区与断点”中的断点清单。"
                    + (f"社区较多（{n_communities:,} 个），图中只画 C4 组织链完整率最低的 "
-                      f"{coverage.MAX_TREE_COMMUNITIES} 个；左侧漏斗和下方“各社区”表包括全部社区。"
+                      f"{coverage.MAX_TREE_COMMUNITIES} 个；左侧漏斗和“各社区与断点”中的各社区表包括全部社区。"
                       if n_communities > coverage.MAX_TREE_COMMUNITIES else ""))
 
     # ---- over time

@@ -327,7 +327,7 @@ def practices_tab():
     else:
         st.dataframe(practice_view, hide_index=True, width="stretch")
         st.caption("“相关指标”：登记了相关诉求类别的做法归入诉求办理；其余按做法名称中的词归类（如“党支部”“联盟”），"
-                   "上表中也列在对应指标族之后。")
+                   "对比表中也列在对应指标族之后。")
 
 
 def exports_tab():
