@@ -24,3 +24,21 @@ def each_tab(at):
     yield at
     for label in labels[1:]:
         yield open_tab(at, label)
+
+
+def queries_run(monkeypatch) -> list[str]:
+    """The names of the queries run from now on, in order (Streamlit's caches cleared, so pages really query)."""
+    import streamlit as st
+
+    from governance import db
+
+    ran: list[str] = []
+    real = db.run_query
+
+    def spy(con, name, *a, **kw):
+        ran.append(name)
+        return real(con, name, *a, **kw)
+
+    monkeypatch.setattr(db, "run_query", spy)
+    st.cache_data.clear()
+    return ran

@@ -8,7 +8,7 @@ import pytest
 
 from governance import db
 from tests import fixtures
-from tests.apptest import open_tab
+from tests.apptest import open_tab, queries_run
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = "pages/5_compare.py"
@@ -165,17 +165,7 @@ def test_a_second_rerun_with_three_communities_is_answered_from_the_cache(three,
 def test_the_first_view_is_the_table_and_the_peers_and_only_the_chosen_tab_runs(app, monkeypatch):
     """What a class sees first: the side-by-side table and the peer groups, without a chart or a data
     grid to load; the charts' monthly queries run only when their tab is chosen, and the table stays."""
-    import streamlit as st
-
-    ran: list[str] = []
-    real = db.run_query
-
-    def spy(con, name, *a, **kw):
-        ran.append(name)
-        return real(con, name, *a, **kw)
-
-    monkeypatch.setattr(db, "run_query", spy)
-    st.cache_data.clear()
+    ran = queries_run(monkeypatch)
     at = app(PAGE, communities=LINK)
     assert not at.exception
     assert [t.label for t in at.tabs] == ["相似社区", "指标画像与月度三率", "经验做法", "导出"]

@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 
-from tests.apptest import open_tab
+from tests.apptest import open_tab, queries_run
 
 PAGE = "pages/2_coverage.py"
 
@@ -124,19 +124,7 @@ def test_two_communities_side_by_side(app):
 
 
 def test_only_the_chosen_tab_runs_its_queries_and_sends_its_elements(app, monkeypatch):
-    import streamlit as st
-
-    from governance import db
-
-    ran: list[str] = []
-    real = db.run_query
-
-    def spy(con, name, *a, **kw):
-        ran.append(name)
-        return real(con, name, *a, **kw)
-
-    monkeypatch.setattr(db, "run_query", spy)
-    st.cache_data.clear()
+    ran = queries_run(monkeypatch)
     at = app(PAGE, street="江堤街道")
     assert not at.exception
     assert [t.label for t in at.tabs] == ["链条与趋势", "各社区与断点", "并排对比"]

@@ -12,7 +12,7 @@ import pytest
 
 from governance import organizations as fam
 from tests import fixtures
-from tests.apptest import each_tab, open_tab
+from tests.apptest import each_tab, open_tab, queries_run
 from tests.test_organizations_queries import EXTRA
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -180,19 +180,7 @@ def test_picking_a_volunteer_team_redraws_the_s6_chart(app):
 
 
 def test_only_the_chosen_tab_runs_its_queries_and_sends_its_elements(app, monkeypatch):
-    import streamlit as st
-
-    from governance import db
-
-    ran: list[str] = []
-    real = db.run_query
-
-    def spy(con, name, *a, **kw):
-        ran.append(name)
-        return real(con, name, *a, **kw)
-
-    monkeypatch.setattr(db, "run_query", spy)
-    st.cache_data.clear()
+    ran = queries_run(monkeypatch)
     at = app(PAGE, street="硖石街道")
     assert [t.label for t in at.tabs] == ["增长情况", "联盟与志愿队伍", "各社区达标", "组织名单"]
     assert len(figures(at)) == 1 and not at.dataframe

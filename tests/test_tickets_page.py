@@ -11,7 +11,7 @@ from governance.filters import Selection
 from governance.labels import fmt_rate
 from governance.periods import Period, parse_month
 from tests import fixtures
-from tests.apptest import open_tab
+from tests.apptest import open_tab, queries_run
 from tests.test_tickets_queries import _extra
 from governance.access import ALL_SCOPE
 
@@ -179,17 +179,7 @@ def test_spreading_on_the_fixture(fixture_app):
 
 
 def test_only_the_chosen_tab_runs_its_queries_and_sends_its_elements(app, monkeypatch):
-    import streamlit as st
-
-    ran: list[str] = []
-    real = db.run_query
-
-    def spy(con, name, *a, **kw):
-        ran.append(name)
-        return real(con, name, *a, **kw)
-
-    monkeypatch.setattr(db, "run_query", spy)
-    st.cache_data.clear()
+    ran = queries_run(monkeypatch)
     at = app(PAGE, street="中大槐树街道")
     assert not at.exception
     assert [t.label for t in at.tabs] == ["趋势与类别", "社区排名", "举一反三"]
