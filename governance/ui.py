@@ -174,16 +174,12 @@ def capped_note(df: pd.DataFrame) -> None:
         st.caption(f"仅显示前 {len(df):,} 行；请缩小筛选范围以查看全部。")
 
 
-def lazy_tabs(sections: dict, key: str) -> str:
-    """One tab per section; only the chosen tab's function runs, so only its queries are read and only its
-    elements are sent to the browser (the others are an empty tab until chosen: choosing one reruns the
-    page). The first tab is chosen on a fresh visit; the choice stays while the filters change. Returns
-    the chosen label."""
-    tabs = st.tabs(list(sections), key=key, on_change="rerun")
-    chosen = next(iter(sections))
-    for (label, draw), tab in zip(sections.items(), tabs):
+def lazy_tabs(sections: dict, key: str) -> None:
+    """One tab per section (label: function that draws it); only the chosen tab's function runs, so only
+    its queries are read and only its elements are sent to the browser (the others are an empty tab until
+    chosen: choosing one reruns the page). The first tab is chosen on a fresh visit; the choice stays
+    while the filters change."""
+    for draw, tab in zip(sections.values(), st.tabs(list(sections), key=key, on_change="rerun")):
         if tab.open:
-            chosen = label
             with tab:
                 draw()
-    return chosen

@@ -32,7 +32,6 @@ ranked_q = (derived.q("organizations/orgs_by_community", p, db.SUM_ROWS),
 rank, table = derived.compute(fam.ranked_tables, *ranked_q)
 settings = runtime.query("settings/in_force", p)
 targets = settings[settings["key"].isin(["org_target_urban", "org_target_rural"])].set_index("key")
-practices = runtime.query("practices/practices_in_selection", p)
 reporting = runtime.query("organizations/reporting_orgs", p, max_rows=fam.MAX_REPORTING_ORGS)
 single = sel.community is not None and len(orgs) == 1
 
@@ -111,6 +110,7 @@ def growth():
         ui.plotly_chart(derived.figure(fam.growth_figure, derived.q("organizations/monthly_by_type", p),
                                        derived.q("practices/practices_in_selection", p), args=(sel.period, not single)),
                         width="stretch")
+        practices = runtime.query("practices/practices_in_selection", p)
         n_practices = len(fam.practices_in_period(practices, sel.period))
         st.caption("上图为每月月末存续的组织数；下图向上为当月新成立、向下（斜纹）为当月注销，按组织类型堆叠。"
                    "紫色虚线为经验做法的开始日期"

@@ -23,7 +23,6 @@ tix = runtime.query("tickets/rates_by_community", now_p, max_rows=db.SUM_ROWS)
 T = metrics.tickets(tix, weights)
 Tp = metrics.tickets(runtime.query("tickets/rates_by_community", prev_p, max_rows=db.SUM_ROWS), weights_prev)
 X = tk.summary(runtime.query("tickets/summary", now_p).iloc[0])
-practices = runtime.query("practices/practices_in_selection", now_p)
 
 def followups(v) -> str:
     return f"{fmt_num(v.numerator)} / {fmt_num(v.denominator)} 件有效回访"
@@ -95,6 +94,7 @@ def trend_and_categories():
         ui.plotly_chart(derived.figure(tk.trend_figure, derived.q("tickets/monthly", now_p),
                                        derived.q("practices/practices_in_selection", now_p),
                                        args=(sel.period.first, sel.period.last)), width="stretch", key="trend")
+        practices = runtime.query("practices/practices_in_selection", now_p)
         n_marked = len(tk.practices_in_window(practices, sel.period.first, sel.period.last)) if len(practices) else 0
         st.caption("紫色虚线为经验做法开始日期"
                    + (f"（期间内共 {n_marked} 项，图中只标出最近开始的 {tk.MAX_MARKED_PRACTICES} 项，全部见总览页）"

@@ -229,11 +229,9 @@ if present:
     state["_cmp_slide_url"] = str(n)
     st.stop()
 
-# ------------------------------------------------------------------ the side-by-side table
+# ------------------------------------------------------------------ the side-by-side table (not 培训模式: it stopped above)
 table, best = runtime.derived("compare/side_by_side", view_key,
-                              lambda: cmp.side_by_side(comp, names, chosen, practices, compact=present))
-if present and demo_notice:
-    st.caption("演示数据：除六个报道社区的公开数字外均为模拟，不代表真实社区。")
+                              lambda: cmp.side_by_side(comp, names, chosen, practices))
 styles = best.set_index(table["指标"]).drop(columns="指标").map(
     lambda b: "background-color: #D5F5E3; font-weight: 600" if b else "")
 # st.table renders cells as Markdown: data text is escaped to show as typed
@@ -257,7 +255,7 @@ table_note = (f"★ 与绿色底色：所选社区中该指标的最佳值（诉
               f"T9 权重取 {sel.period.end:%Y-%m-%d} 生效的设置。")
 st.caption(table_note)
 notes = comp[comp["note"].str.contains("样本少|无数据", regex=True)]
-if len(notes) and not present:
+if len(notes):
     st.caption("说明：" + "；".join(f"{md_escape(names[r.community_id])} {r.indicator}：{r.note}" for r in notes.itertuples()))
 
 practice_view = pd.DataFrame({
@@ -279,10 +277,10 @@ def figures():
     # the figures are built once per view and every rerun is handed the same (unchanged) objects:
     # building them, Plotly validating every trace, was most of a warm rerun's time
     radar = runtime.derived("compare/radar", figure_key, lambda: cmp.radar_figure(
-        comp, names, chosen, height=520 if present else 480), shared=True)
+        comp, names, chosen, height=480), shared=True)
     trends = runtime.derived("compare/trends", figure_key, lambda: cmp.trends_figure(
         monthly, names, chosen, practices.assign(community=practices["community_id"].map(names)),
-        sel.period.first, sel.period.last, height=520 if present else 640), shared=True)
+        sel.period.first, sel.period.last, height=640), shared=True)
     return radar, trends
 
 
