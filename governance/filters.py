@@ -18,6 +18,9 @@ from governance.labels import ALL, LEVEL_LABELS, LEVELS, md_escape
 from governance.periods import Period, add_months, fmt_month, month_end, parse_month
 
 MAX_PARAM_LEN = 100
+# a region list longer than this is not sent to the browser (a province's 5,000 communities in one list
+# cost every page load about 0.25 s in the browser, and nobody scrolls them): the level above narrows it
+MAX_OPTIONS = 300
 PARAM_KEYS = LEVELS + ["from", "to"]
 
 
@@ -162,7 +165,11 @@ def sidebar(communities: pd.DataFrame, first_month: dt.date, last_month: dt.date
         key = f"f_{level}"
         if state.get(key) not in opts:
             state[key] = ALL
-        value = st.sidebar.selectbox(LEVEL_LABELS[level], opts, key=key)
+        help = None
+        if len(opts) - 1 > MAX_OPTIONS:
+            help = f"共 {len(opts) - 1:,} 个{LEVEL_LABELS[level]}，列表太长：请先在上面选择更小的范围。"
+            opts = [ALL] + ([state[key]] if state[key] != ALL else [])
+        value = st.sidebar.selectbox(LEVEL_LABELS[level], opts, key=key, help=help)
         chosen[level] = None if value == ALL else value
 
     months = []

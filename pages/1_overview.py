@@ -1,4 +1,5 @@
-"""总览: headline indicators of each family with their change, the communities table, practices."""
+"""总览: headline indicators of each family with their change; below them, as tabs, the communities table
+and the practices."""
 
 import streamlit as st
 
@@ -69,18 +70,20 @@ with t9:
     if weights and weights_prev and weights != weights_prev:
         st.caption("注意：上一期间使用的权重不同，得分变化部分来自权重调整。")
 
-st.subheader("各社区指标")
-q = sel.query_string()
-view = derived.compute(
-    metrics.overview_rows, *(derived.q(name, now_p, db.SUM_ROWS) for name in (
-        "coverage/coverage_by_community", "organizations/orgs_by_community", "tickets/rates_by_community")),
-    derived.q("settings/in_force", now_p), args=(q["from"], q["to"], ui.SHOWN_ROWS))
-if view.empty:
-    ui.empty_state("所选范围内没有社区。")
-else:
-    named = lambda code: INDICATORS[code].header
-    pct = lambda code: st.column_config.NumberColumn(named(code), format="%.1f%%", help=ui.indicator_help(code))
-    overview_config = {
+
+def communities_table():
+    """Every community of the selection with its indicators, linked to its own 总览."""
+    q = sel.query_string()
+    view = derived.compute(
+        metrics.overview_rows, *(derived.q(name, now_p, db.SUM_ROWS) for name in (
+            "coverage/coverage_by_community", "organizations/orgs_by_community", "tickets/rates_by_community")),
+        derived.q("settings/in_force", now_p), args=(q["from"], q["to"], ui.SHOWN_ROWS))
+    if view.empty:
+        ui.empty_state("所选范围内没有社区。")
+    else:
+        named = lambda code: INDICATORS[code].header
+        pct = lambda code: st.column_config.NumberColumn(named(code), format="%.1f%%", help=ui.indicator_help(code))
+        overview_config = {
             "community": st.column_config.TextColumn("社区", pinned=True),
             "street": "街道", "compounds": st.column_config.NumberColumn("小区数", format="localized"),
             "buildings": st.column_config.NumberColumn("楼栋数", format="localized"),
@@ -94,24 +97,30 @@ else:
             "followups": st.column_config.NumberColumn("有效回访", format="localized", help="T2–T4 的分母"),
             "T9": st.column_config.NumberColumn(named("T9"), format="%.1f", help=ui.indicator_help("T9")),
             "查看": st.column_config.LinkColumn("查看", display_text="查看该社区"),
-    }
-    ui.table(view, hide_index=True, width="stretch", column_config=overview_config)
-    ui.download_table(view.drop(columns=["查看"], errors="ignore"), f"社区总览_{sel.period.end:%Y%m%d}.csv",
-                      "overview_csv", overview_config)
-    st.caption("点击列名排序；比率列为百分比，“无数据”表示分母为 0。T3、T4 的有效回访少于 30 件时比率不稳定。")
+        }
+        ui.table(view, hide_index=True, width="stretch", column_config=overview_config)
+        ui.download_table(view.drop(columns=["查看"], errors="ignore"), f"社区总览_{sel.period.end:%Y%m%d}.csv",
+                          "overview_csv", overview_config)
+        st.caption("点击列名排序；比率列为百分比，“无数据”表示分母为 0。T3、T4 的有效回访少于 30 件时比率不稳定。")
 
-st.subheader("经验做法")
-practices = runtime.query("practices/practices_in_selection", now_p)
-if practices.empty:
-    ui.empty_state("所选社区还没有登记经验做法。可在“数据管理”页导入 practices 表。")
-else:
-    ui.plotly_chart(derived.figure(charts.practices_timeline, derived.q("practices/practices_in_selection", now_p)),
-                    width="stretch")
-    st.dataframe(
-        practices[["started_on", "street", "community", "practice", "related_category", "description", "source_note"]]
-        .fillna({"related_category": "—"}),
-        hide_index=True, width="stretch",
-        column_config={"started_on": st.column_config.DateColumn("开始日期", format="YYYY-MM-DD"),
-                       "street": "街道", "community": "社区", "practice": "做法", "related_category": "相关诉求类别",
-                       "description": "说明", "source_note": "来源"},
-    )
+
+def practices_section():
+    """The practices registered in the selection: their timeline and list."""
+    practices = runtime.query("practices/practices_in_selection", now_p)
+    if practices.empty:
+        ui.empty_state("所选社区还没有登记经验做法。可在“数据管理”页导入 practices 表。")
+    else:
+        ui.plotly_chart(derived.figure(charts.practices_timeline, derived.q("practices/practices_in_selection", now_p)),
+                        width="stretch")
+        st.dataframe(
+            practices[["started_on", "street", "community", "practice", "related_category", "description", "source_note"]]
+            .fillna({"related_category": "—"}),
+            hide_index=True, width="stretch",
+            column_config={"started_on": st.column_config.DateColumn("开始日期", format="YYYY-MM-DD"),
+                           "street": "街道", "community": "社区", "practice": "做法", "related_category": "相关诉求类别",
+                           "description": "说明", "source_note": "来源"},
+        )
+
+
+# the cards above stay; the two sections below them are tabs (ui.lazy_tabs: only the chosen one runs)
+ui.lazy_tabs({"各社区指标": communities_table, "经验做法": practices_section}, key="overview_tab")

@@ -2,6 +2,8 @@
 
 import json
 
+from tests.apptest import open_tab, queries_run
+
 OVERVIEW = "pages/1_overview.py"
 
 
@@ -48,11 +50,25 @@ def test_overview_table_lists_the_street_and_links_each_community(app):
 
 
 def test_practices_timeline_is_drawn_with_chinese_text(app):
-    at = app(OVERVIEW)
+    at = open_tab(app(OVERVIEW), "经验做法")
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
     names = {t["name"] for t in spec["data"]}
     assert {"裕园社区", "文昌花园社区", "江欣苑社区"} <= names
     assert spec["layout"]["title"]["text"] == "经验做法时间线"
+
+
+def test_only_the_chosen_tab_runs_its_queries_and_sends_its_elements(app, monkeypatch):
+    ran = queries_run(monkeypatch)
+    at = app(OVERVIEW, street="江堤街道")
+    assert [t.label for t in at.tabs] == ["各社区指标", "经验做法"]
+    assert len(at.dataframe) == 1 and not at.get("plotly_chart")            # the communities table only
+    assert "practices/practices_in_selection" not in ran
+    cards = {m.label: m.value for m in at.metric}
+    open_tab(at, "经验做法")
+    assert "practices/practices_in_selection" in ran
+    assert len(at.get("plotly_chart")) == 1 and len(at.dataframe) == 1       # the timeline and the list
+    assert "查看" not in at.dataframe[0].value.columns
+    assert {m.label: m.value for m in at.metric} == cards                    # the headline stays
 
 
 def test_period_filter_changes_numbers_and_url(app):
@@ -73,3 +89,23 @@ def test_demo_banner_and_bad_url_notice(app):
     assert "演示数据" in warnings
     assert "不存在" in warnings and "格式不对" in warnings
     assert "community" not in at.query_params
+
+
+def test_a_region_list_too_long_to_scroll_asks_for_the_level_above(app, demo_con, monkeypatch):
+    from governance import filters
+
+    n, streets, in_street = demo_con.execute(
+        "SELECT count(*), count(DISTINCT street), count(*) FILTER (WHERE street = '江堤街道') FROM communities").fetchone()
+    monkeypatch.setattr(filters, "MAX_OPTIONS", streets)   # the streets are listed, the communities are too many
+    assert in_street <= streets < n
+    at = app(OVERVIEW)
+    box = at.selectbox(key="f_community")
+    assert box.options == ["全部"] and f"共 {n} 个社区" in box.help
+    assert len(at.selectbox(key="f_street").options) == streets + 1 and not at.selectbox(key="f_street").help
+    at.selectbox(key="f_street").set_value("江堤街道").run()
+    assert "江欣苑社区" in at.selectbox(key="f_community").options and not at.selectbox(key="f_community").help
+    assert len(at.selectbox(key="f_community").options) == in_street + 1
+    # a link naming a community keeps it chosen, whatever the list's length
+    at = app(OVERVIEW, community="江欣苑社区")
+    assert at.selectbox(key="f_community").value == "江欣苑社区"
+    assert at.session_state["selection"].community == "江欣苑社区"
