@@ -63,8 +63,8 @@ org_q = derived.q("coverage/org_data_by_community", params, db.SUM_ROWS)
 chain_q = derived.q("coverage/chain_by_compound", as_of_params, db.SUM_ROWS)
 
 
-def chain_and_months():
-    """链条与趋势: where the chain stops (funnel, tree) and the coverage month by month."""
+def chain():
+    """组织链条: where the chain stops, as a funnel and as a tree down to the buildings."""
     st.subheader("组织链条到哪一级断开")
     by_compound = coverage.only_reporting(runtime.query("coverage/chain_by_compound", as_of_params, max_rows=db.SUM_ROWS), reporting)
     n_buildings = int(by_compound["buildings"].sum())
@@ -89,7 +89,9 @@ def chain_and_months():
                       f"{coverage.MAX_TREE_COMMUNITIES} 个；左侧漏斗和“各社区与断点”中的各社区表包括全部社区。"
                       if n_communities > coverage.MAX_TREE_COMMUNITIES else ""))
 
-    # ---- over time
+
+def months():
+    """逐月变化: C1–C4 at each month's end, with the practices' start dates."""
     st.subheader("覆盖率逐月变化")
     practices = runtime.query("practices/practices_in_selection", params)
     practices = practices[practices["community_id"].isin(reporting)]
@@ -190,5 +192,5 @@ def side_by_side():
 
 # Only the chosen tab runs and is sent: all at once, the page was 3 charts, 3 tables and a 5,000-name
 # picker, and a fresh browser spent seconds drawing what sat below the fold.
-ui.lazy_tabs({"链条与趋势": chain_and_months, "各社区与断点": communities_and_gaps, "并排对比": side_by_side},
+ui.lazy_tabs({"组织链条": chain, "逐月变化": months, "各社区与断点": communities_and_gaps, "并排对比": side_by_side},
              key="coverage_tab")

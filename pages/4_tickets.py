@@ -84,8 +84,8 @@ with d5:
 st.caption("办结率是承办单位报告的“办结”，解决率、满意率来自回访中居民的说法：办结不等于解决。"
            f"有效回访少于 {SMALL_SAMPLE} 件的比率标注“样本少”。")
 
-def trend_and_categories():
-    """趋势与类别: the monthly trend with dated practices, the category sunburst and table."""
+def trend():
+    """月度趋势: tickets and the three rates month by month, with the practices' start dates."""
     st.subheader("月度趋势")
     monthly = runtime.query("tickets/monthly", now_p)
     if monthly["tickets"].sum() == 0:
@@ -101,7 +101,9 @@ def trend_and_categories():
                       if n_marked > tk.MAX_MARKED_PRACTICES else "")
                    + "。各月满意率按该月末生效的等级权重计算，改权重不改写更早月份。")
 
-    # ---- categories
+
+def categories():
+    """诉求类别: the category sunburst and the table of categories at the level chosen."""
     st.subheader("诉求类别")
     cats = runtime.query("tickets/by_category", now_p)
     if cats.empty:
@@ -295,4 +297,4 @@ def classes():
 
 # Only the chosen tab runs and is sent: all at once, the page was 9 charts and 6 tables, and a fresh
 # browser spent seconds drawing what sat below the fold.
-ui.lazy_tabs({"趋势与类别": trend_and_categories, "社区排名": ranking, "举一反三": classes}, key="tickets_tab")
+ui.lazy_tabs({"月度趋势": trend, "诉求类别": categories, "社区排名": ranking, "举一反三": classes}, key="tickets_tab")

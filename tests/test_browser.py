@@ -116,7 +116,7 @@ def test_a_page_is_not_finished_while_a_chart_is_still_a_placeholder(server, bro
     try:
         context.route(re.compile(r"/static/js/PlotlyChart\.[^/]*\.js$"), lambda route: held.append(route))
         page = context.new_page()
-        page.goto(f"{server}/overview")
+        page.goto(f"{server}/organizations")   # its first tab draws a chart
         page.wait_for_selector(IDLE, timeout=60_000)
         page.wait_for_selector("[data-testid='stSkeleton']", timeout=60_000)
         assert held, "the chart's code was asked for"

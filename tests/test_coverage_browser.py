@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from tests.browser import click, metric_value
+from tests.browser import click, metric_value, wait_for_charts
 
 pytestmark = pytest.mark.browser
 
@@ -24,8 +24,14 @@ def test_jiangxinyuan_published_chain_in_a_real_browser(open_url):
     assert m["小区党支部（个）"] == "8"
     assert m["楼栋党小组（个）"] == "88"
     assert m["党员中心户（户）"] == "177"
-    # the chain picture and the monthly chart are drawn
-    page.locator("[data-testid='stPlotlyChart']").nth(2).wait_for(timeout=60_000)
+    # the funnel and the chain picture are drawn; the monthly chart is a tab of its own
+    page.locator("[data-testid='stPlotlyChart']").nth(1).wait_for(timeout=60_000)
+    wait_for_charts(page)
+    assert page.get_by_text("覆盖率逐月变化", exact=True).count() == 0
+    click(page, page.get_by_role("tab", name="逐月变化"))
+    page.locator(".js-plotly-plot").filter(has_text="C4").first.wait_for(timeout=60_000)
+    assert page.locator("[data-testid='stPlotlyChart']").count() == 1
+    assert metric_value(page, "小区党支部（个）") == "8"     # the headline stays above the tabs
 
 
 def test_gap_csv_downloads_and_parses(open_url, tmp_path):

@@ -51,7 +51,8 @@ def test_jiangxinyuan_chain_picture_and_months_with_practice(app):
     # 88 units, one tile each, all complete
     tiles = [i for i in tree["ids"] if i.startswith("b")]
     assert len(tiles) == 88
-    over_time = next(s for s in specs if len(s["data"]) == 4)
+    open_tab(at, "逐月变化")
+    over_time = next(s for s in charts(at) if len(s["data"]) == 4)
     names = [t["name"] for t in over_time["data"]]
     assert names[0].startswith("C1") and names[3].startswith("C3")
     c2 = values(over_time["data"][1]["y"])
@@ -127,11 +128,15 @@ def test_only_the_chosen_tab_runs_its_queries_and_sends_its_elements(app, monkey
     ran = queries_run(monkeypatch)
     at = app(PAGE, street="江堤街道")
     assert not at.exception
-    assert [t.label for t in at.tabs] == ["链条与趋势", "各社区与断点", "并排对比"]
-    assert sorted(s["data"][0]["type"] for s in charts(at)) == ["bar", "scatter", "treemap"]
+    assert [t.label for t in at.tabs] == ["组织链条", "逐月变化", "各社区与断点", "并排对比"]
+    assert sorted(s["data"][0]["type"] for s in charts(at)) == ["bar", "treemap"]   # the funnel and the tree
     assert not at.dataframe and not at.multiselect
-    assert not {"coverage/gaps", "coverage/branch_checks"} & set(ran)
+    assert not {"coverage/gaps", "coverage/branch_checks", "coverage/coverage_monthly_totals"} & set(ran)
     cards = metrics(at)
+
+    open_tab(at, "逐月变化")
+    assert "coverage/coverage_monthly_totals" in ran
+    assert [s["data"][0]["type"] for s in charts(at)] == ["scatter"] and metrics(at) == cards
 
     open_tab(at, "各社区与断点")
     assert {"coverage/gaps", "coverage/branch_checks"} <= set(ran)

@@ -17,11 +17,11 @@ def test_yuyuan_shows_three_rates_and_trust_property_before_after(open_url):
     page.get_by_text("件有效回访").first.wait_for(timeout=60_000)
     # the first tab is drawn; 举一反三 is a tab of its own, not yet run, until it is chosen
     wait_for_charts(page)
-    assert page.get_by_text("月度趋势", exact=True).count() == 1
+    assert page.get_by_role("heading", name="月度趋势").count() == 1
     assert page.get_by_text("做法前后：该类诉求是否减少").count() == 0
     click(page, page.get_by_role("tab", name="举一反三"))
     page.get_by_text("举一反三：从一个问题到一类问题").wait_for(timeout=60_000)
-    assert page.get_by_text("月度趋势", exact=True).count() == 0
+    assert page.get_by_role("heading", name="月度趋势").count() == 0
     assert metric_value(page, "T3 解决率").endswith("%")      # the headline stays above the tabs
     # the before/after of the trust property management, with its change, and its ticket list
     page.get_by_text("做法前后：该类诉求是否减少").scroll_into_view_if_needed()

@@ -105,8 +105,7 @@ def test_street_ranking_funnel_and_spreading(app):
 
 
 def test_category_level_drilldown(app):
-    at = app(PAGE, community="文昌花园社区")
-    assert not at.exception
+    at = open_tab(app(PAGE, community="文昌花园社区"), "诉求类别")
     level3 = frame(at, "类别")
     at.radio(key="cat_level").set_value("一级").run()
     level1 = frame(at, "类别")
@@ -182,12 +181,16 @@ def test_only_the_chosen_tab_runs_its_queries_and_sends_its_elements(app, monkey
     ran = queries_run(monkeypatch)
     at = app(PAGE, street="中大槐树街道")
     assert not at.exception
-    assert [t.label for t in at.tabs] == ["趋势与类别", "社区排名", "举一反三"]
+    assert [t.label for t in at.tabs] == ["月度趋势", "诉求类别", "社区排名", "举一反三"]
     titles = [s["layout"]["title"]["text"] for s in specs(at)]
-    assert len(titles) == 2 and titles[0].startswith("月度趋势")
-    assert not any("名次" in d.value.columns for d in at.dataframe)
-    assert not {"tickets/recurring_pairs", "tickets/spreading", "tickets/before_after"} & set(ran)
+    assert len(titles) == 1 and titles[0].startswith("月度趋势") and not at.dataframe and not at.radio
+    assert not {"tickets/by_category", "tickets/recurring_pairs", "tickets/spreading", "tickets/before_after"} & set(ran)
     cards = {m.label: m.value for m in at.metric}
+
+    open_tab(at, "诉求类别")
+    assert "tickets/by_category" in ran and at.radio(key="cat_level").value == "三级"
+    assert [s["data"][0]["type"] for s in specs(at)] == ["sunburst"] and len(at.dataframe) == 1
+    assert {m.label: m.value for m in at.metric} == cards
 
     open_tab(at, "举一反三")
     assert {"tickets/recurring_pairs", "tickets/spreading", "tickets/before_after"} <= set(ran)
