@@ -16,11 +16,10 @@ last_day = runtime.query("bulletin/last_day").iloc[0]["last_day"]
 month = filters.month_picker(data_range["first_month"], data_range["last_month"],
                              None if last_day is None or last_day != last_day else last_day)
 b = derived.compute(bl.from_runtime, args=(tuple(sel.region_params().items()), month))
-figures = iter(derived.figures(bl.page_figures, args=(tuple(sel.region_params().items()), month)))
 
 st.title(b.title)
 st.caption(md_escape(b.header) + "　|　本页只按“通报月份”统计，左侧的起止月份不影响本页；"
-           "表中“查看”链接打开数字所在的页面和筛选。")
+           "各章节在下方标签页中，Word 和 PDF 文件为完整通报；表中“查看”链接打开数字所在的页面和筛选。")
 
 
 def files() -> None:
@@ -45,27 +44,39 @@ def files() -> None:
 
 files()
 
-for i, section in enumerate(b.sections):
-    st.header(section.title)
-    for text in section.texts:
-        st.markdown(md_escape(text))
-    for j, t in enumerate(section.tables):
-        st.markdown(f"**{md_escape(t.title)}**")
-        frame = t.frame.copy()
-        config = {}
-        if t.row_links:
-            frame.insert(0, "查看", t.row_links)
-            config["查看"] = st.column_config.LinkColumn("查看", display_text="打开", help="打开该数字所在的页面和筛选")
-        st.dataframe(frame, hide_index=True, width="stretch", column_config=config,
-                     height=min(460, 38 + 35 * len(frame)))
-        if t.note:
-            st.caption(md_escape(t.note))
-    for j, _ in enumerate(section.charts):
-        ui.plotly_chart(next(figures), width="stretch", key=f"c_{i}_{j}")
-    if section.sources:
-        st.caption("数据来源：" + "；".join(f"[{md_escape(label)}]({url})" for label, url in section.sources))
-    if section.key == "candidates":   # editors adopt a candidate, and close an adopted problem, here
-        problem_forms.adopt_form(section.items, b.region, month, month_end(month), key="bulletin")
-    elif section.key == "progress":
-        problem_forms.flash()
-        problem_forms.close_form(section.items, key="bulletin")
+def section_view(i: int):
+    """One section of the bulletin: its paragraphs, tables (each row linked to its page), charts and sources."""
+    section = b.sections[i]
+    first_chart = sum(len(x.charts) for x in b.sections[:i])
+
+    def draw() -> None:
+        for text in section.texts:
+            st.markdown(md_escape(text))
+        for t in section.tables:
+            st.markdown(f"**{md_escape(t.title)}**")
+            frame = t.frame.copy()
+            config = {}
+            if t.row_links:
+                frame.insert(0, "查看", t.row_links)
+                config["查看"] = st.column_config.LinkColumn("查看", display_text="打开", help="打开该数字所在的页面和筛选")
+            st.dataframe(frame, hide_index=True, width="stretch", column_config=config,
+                         height=min(460, 38 + 35 * len(frame)))
+            if t.note:
+                st.caption(md_escape(t.note))
+        if section.charts:
+            figures = derived.figures(bl.page_figures, args=(tuple(sel.region_params().items()), month))
+            for j in range(len(section.charts)):
+                ui.plotly_chart(figures[first_chart + j], width="stretch", key=f"c_{i}_{j}")
+        if section.sources:
+            st.caption("数据来源：" + "；".join(f"[{md_escape(label)}]({url})" for label, url in section.sources))
+        if section.key == "candidates":   # editors adopt a candidate, and close an adopted problem, here
+            problem_forms.flash()         # the confirmation shows in the tab where the form was sent
+            problem_forms.adopt_form(section.items, b.region, month, month_end(month), key="bulletin")
+        elif section.key == "progress":
+            problem_forms.flash()
+            problem_forms.close_form(section.items, key="bulletin")
+    return draw
+
+
+# one tab per section (ui.lazy_tabs: only the chosen section is drawn and sent); the files hold them all
+ui.lazy_tabs({section.title: section_view(i) for i, section in enumerate(b.sections)}, key="bulletin_tab")

@@ -18,6 +18,7 @@ from governance import bulletin, bulletin_files, db, filters
 from governance.access import ALL_SCOPE
 from governance.indicators import BULLETIN_RULES, problem_verdict
 from tests import fixtures
+from tests.apptest import open_tab
 from tests.test_tickets_page import metric
 
 AUG, JUL = dt.date(2023, 8, 1), dt.date(2023, 7, 1)
@@ -238,7 +239,10 @@ def test_bulletin_figures_equal_the_pages(app):
     page = app(PAGE, street="江堤街道", month="2023-08")
     assert not page.exception
     assert page.title[0].value == "江堤街道社区治理月度通报（2023 年 8 月）"
+    assert [t.label for t in page.tabs] == ["一、总体情况", "二、排名", "三、变化", "四、需关注", "五、每月一题 候选",
+                                            "六、每月一题 进展", "七、组织与社会组织"]   # a tab per section
     head = _frame(page, "计数").set_index("指标")
+    links = _frame(page, "计数")["查看"].tolist()
     tickets = app("pages/4_tickets.py", street="江堤街道", **{"from": "2023-08", "to": "2023-08"})
     assert not tickets.exception
     pairs = {"T1 诉求量（件）": "T1", "T2 响应率": "T2", "T3 解决率": "T3", "T4 满意率": "T4",
@@ -253,6 +257,7 @@ def test_bulletin_figures_equal_the_pages(app):
     assert not tickets.run().exception
     page_rank = _frame(tickets, "名次").set_index("社区")
     # the ranked table (有效回访 ≥ 30) and the table of communities apart
+    open_tab(page, "二、排名")
     frames = [d.value for d in page.dataframe if "T9 综合得分" in d.value.columns]
     assert len(frames) == 2
     seen = 0
@@ -263,13 +268,13 @@ def test_bulletin_figures_equal_the_pages(app):
             seen += 1
     assert seen == len(page_rank) == 6
     coverage = app("pages/2_coverage.py", street="江堤街道", **{"from": "2023-08", "to": "2023-08"})
+    open_tab(page, "七、组织与社会组织")
     org = _frame(page, "上月末（2023-07-31）").set_index("指标")
     for code in ("C1", "C2", "C4"):
         card = metric(coverage, code)
         assert org.loc[card.label, "本月末（2023-08-31）"] == card.value, code
         assert org.loc[card.label, "变化"] == (card.delta or "持平"), code   # the card says 持平 beneath it
     # every table row links back to a page with the shared URL parameters
-    links = _frame(page, "计数")["查看"].tolist()
     assert all(x.startswith("tickets?") and "from=2023-08&to=2023-08" in x for x in links)
 
 

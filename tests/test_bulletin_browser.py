@@ -7,7 +7,7 @@ import pytest
 from docx import Document
 from pypdf import PdfReader
 
-from tests.browser import download, text_containing, wait_for_app
+from tests.browser import download, open_tab, tab_names, text_containing, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -19,9 +19,18 @@ def test_street_bulletin_page_and_its_files(open_url):
     assert page.get_by_text("Page not found").count() == 0
     assert page.locator("[data-testid='stException']").count() == 0
     page.get_by_role("heading", name="江堤街道社区治理月度通报（2023 年 8 月）").wait_for()
-    for title in ("一、总体情况", "二、排名", "三、变化", "四、需关注", "五、每月一题 候选", "六、每月一题 进展",
-                  "七、组织与社会组织"):
-        page.get_by_role("heading", name=title).wait_for(timeout=60_000)   # strict: exactly one
+    titles = ["一、总体情况", "二、排名", "三、变化", "四、需关注", "五、每月一题 候选", "六、每月一题 进展", "七、组织与社会组织"]
+    page.get_by_role("tab", name=titles[-1], exact=True).wait_for(timeout=60_000)
+    assert tab_names(page) == titles                       # a tab per section, in the bulletin's order
+    # each section is drawn when its tab is chosen (and only then): a sentence every bulletin has there
+    shown = ["各社区按本月 T9 综合得分", "两个区间不重叠才称“显著”", "口径：月末仍未办结", "沿用“诉求办理”页举一反三的口径",
+             "已采纳的每月一题逐项跟踪", "组织覆盖与社会组织（月末存量）"]
+    for title, text in zip(titles[1:], shown):
+        assert page.get_by_text(text, exact=False).count() == 0, title
+        open_tab(page, title)
+        page.get_by_text(text, exact=False).first.wait_for(timeout=60_000)
+        assert page.locator("[data-testid='stException']").count() == 0, title
+    open_tab(page, titles[0])
     # the URL keeps the month and the street; the sidebar shows the month chosen
     assert "month=2023-08" in page.url and "street=" in page.url
     sidebar = page.locator("[data-testid=stSidebar]")

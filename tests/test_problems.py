@@ -21,6 +21,7 @@ from governance import access, bulletin, db, importer, problems
 from governance.access import Actor, Scope
 from governance.labels import md_escape
 from tests import fixtures
+from tests.apptest import open_tab
 
 JUL, AUG = dt.date(2023, 7, 1), dt.date(2023, 8, 1)
 EAST = Scope("测试省", "测试市", "测试区", "东街道")
@@ -223,16 +224,25 @@ def _controls(at) -> dict:
             "inputs": [t for t in at.text_input if t.label in ("题目", "牵头单位", "结果")]}
 
 
+def _every_tab(at) -> tuple[str, dict]:
+    """The page's text (markdown and table cells) and its 每月一题 controls, over all of its tabs."""
+    shown, controls = [], {"adopt": [], "close": [], "inputs": []}
+    for label in [t.label for t in at.tabs]:
+        view = open_tab(at, label)
+        shown += [m.value for m in view.markdown]
+        shown += [" ".join(map(str, d.value.astype(str).to_numpy().ravel())) for d in view.dataframe]
+        for k, v in _controls(view).items():
+            controls[k] += v
+    return " ".join(shown), controls
+
+
 @pytest.mark.parametrize("page", ["pages/8_bulletin.py", "pages/4_tickets.py"])
 def test_a_viewer_sees_the_list_but_no_adopt_or_close_controls(adopted_app, page):
     params = {"street": "江堤街道", "month": "2023-08"} if "bulletin" in page else {"street": "江堤街道", "from": "2023-06", "to": "2023-08"}
-    viewer = adopted_app(page, "viewer", **params)
-    shown = " ".join(m.value for m in viewer.markdown) + " ".join(
-        " ".join(map(str, d.value.astype(str).to_numpy().ravel())) for d in viewer.dataframe)
+    shown, controls = _every_tab(adopted_app(page, "viewer", **params))
     assert "江欣苑下水道专项" in shown and "江堤街道城市管理办公室" in shown
-    assert _controls(viewer) == {"adopt": [], "close": [], "inputs": []}
-    editor = adopted_app(page, "editor", **params)   # the same page for an editor of the street has both
-    c = _controls(editor)
+    assert controls == {"adopt": [], "close": [], "inputs": []}
+    _, c = _every_tab(adopted_app(page, "editor", **params))   # the same page for an editor of the street has both
     assert len(c["adopt"]) == 1 and len(c["close"]) == 1 and len(c["inputs"]) == 3
 
 

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from tests.browser import open_page, running_server, wait_for_app
+from tests.browser import open_page, open_tab, running_server, wait_for_app
 
 pytestmark = pytest.mark.browser
 OWNER = "江堤街道城市管理办公室"
@@ -22,9 +22,11 @@ def own_server(demo_db_master, tmp_path):
 
 def test_adopt_from_the_bulletin_and_follow_it_next_month(own_server, browser):
     page = open_page(browser, f"{own_server}/bulletin?street=江堤街道&month=2023-07")
-    page.get_by_role("heading", name="五、每月一题 候选").wait_for()
     # no problem adopted yet: 进展 says how one gets adopted
+    page.get_by_role("tab", name="六、每月一题 进展", exact=True).wait_for()
+    open_tab(page, "六、每月一题 进展")
     page.get_by_text("本范围尚无已确定的每月一题", exact=False).first.wait_for()
+    open_tab(page, "五、每月一题 候选")
     page.get_by_text("采纳为每月一题", exact=True).wait_for()
     candidate = page.get_by_role("combobox", name="候选类别", exact=True).input_value()
     assert "件）" in candidate
@@ -41,7 +43,8 @@ def test_adopt_from_the_bulletin_and_follow_it_next_month(own_server, browser):
 
     # the next month's bulletin lists it, with the owner unit in its table and a verdict in its summary
     august = open_page(browser, f"{own_server}/bulletin?street=江堤街道&month=2023-08")
-    august.get_by_role("heading", name="六、每月一题 进展").wait_for()
+    august.get_by_role("tab", name="六、每月一题 进展", exact=True).wait_for()
+    open_tab(august, "六、每月一题 进展")
     summary = august.get_by_text("已采纳 1 项：", exact=False)
     summary.wait_for()
     assert any(f"{k} 1 项" in summary.inner_text() for k in ("好转", "持平", "反弹"))
