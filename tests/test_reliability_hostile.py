@@ -329,6 +329,9 @@ def test_no_script_runs_and_names_read_as_text_in_a_browser(hostile_db, browser,
             svg = "\n".join(page.locator(".main-svg text").all_text_contents())
             assert not [t for t in HOSTILE_TAGS if t in page.content()], name   # never as live markup
             if name == "overview" and query == q:
+                open_tab(page, "经验做法")
+                wait_for_charts(page)
+                svg = "\n".join(page.locator(".main-svg text").all_text_contents())
                 assert S in svg and f"{I[:13]}…" in svg          # timeline: community, practice (shortened)
                 point = page.locator(".scatterlayer .point").first
                 point.scroll_into_view_if_needed()
@@ -349,6 +352,10 @@ def test_no_script_runs_and_names_read_as_text_in_a_browser(hostile_db, browser,
                 cells = [c for r in rows for c in r]
                 assert "'" + H in cells and S in cells and A in cells and LONG in cells
                 assert not [c for c in cells if c[:1] in ("=", "+", "@", "\t", "\r")]
+            if name == "tickets":                                 # the sunburst is on the tab 诉求类别
+                open_tab(page, "诉求类别")
+                wait_for_charts(page)
+                svg = "\n".join(page.locator(".main-svg text").all_text_contents())
             if name == "tickets" and query == q:
                 assert I in svg or H in svg                       # the sunburst's category labels
             if name == "tickets" and query != q:
