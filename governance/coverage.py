@@ -38,8 +38,10 @@ STATUS_COLORS = {
 NO_BUILDINGS_COLOR = "#BDC3C7"
 # Above this many buildings the picture shows each compound's buildings grouped by status.
 MAX_TREE_BUILDINGS = 150
-# Above this many communities the picture shows the ones with the lowest C4 only (with a note).
-MAX_TREE_COMMUNITIES = 50
+# Above this many communities the picture shows the ones with the lowest C4 only (with a note): a
+# street's communities fit; a city's 50 worst drew about 1,000 tiles, 0.7 s of the browser's main thread
+# on every load of the page, and could not be read anyway
+MAX_TREE_COMMUNITIES = 20
 # Practices marked on the coverage-over-time chart: the most recently started ones.
 MAX_MARKED_PRACTICES = 12
 # How many communities may be put side by side.

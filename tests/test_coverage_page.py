@@ -76,6 +76,17 @@ def test_kangcheng_picture_stays_legible(app):
     assert sum(v for i, v in zip(tree["ids"], values(tree["values"])) if i.startswith("s")) == 286
 
 
+def test_a_large_selection_draws_the_worst_communities_and_says_so(app):
+    from governance import coverage
+
+    at = app(PAGE)   # the whole demo: 32 reporting communities, 2,521 buildings
+    tree = next(s for s in charts(at) if s["data"][0]["type"] == "treemap")["data"][0]
+    drawn = [i for i in tree["ids"] if i.startswith("c")]
+    assert len(drawn) == coverage.MAX_TREE_COMMUNITIES == 20
+    said = " ".join(c.value for c in at.caption)
+    assert "图中只画 C4 组织链完整率最低的 20 个" in said and "社区较多（32 个）" in said
+
+
 def test_silent_community_shows_an_empty_state(app):
     at = app(PAGE, community="玉林戊社区")
     assert not at.exception
