@@ -1,6 +1,7 @@
 """月度通报: the monthly bulletin of the chosen region for one month, as a street office sends it —
 总体情况, 排名, 变化, 需关注, 每月一题 候选 and 进展, 组织与社会组织 — and the same bulletin as Word and PDF.
-Everything comes from one governance.bulletin.Bulletin built from the pages' own queries."""
+Everything comes from one governance.bulletin.Bulletin built from the pages' own queries; on the page each
+section is a tab, the files hold them all in order."""
 
 import streamlit as st
 
@@ -69,7 +70,7 @@ def section_view(i: int):
                 ui.plotly_chart(figures[first_chart + j], width="stretch", key=f"c_{i}_{j}")
         if section.sources:
             st.caption("数据来源：" + "；".join(f"[{md_escape(label)}]({url})" for label, url in section.sources))
-        if section.key == "candidates":   # editors adopt a candidate, and close an adopted problem, here
+        if section.key == "candidates":   # editors adopt a candidate here and close an adopted problem under 进展
             problem_forms.flash()         # the confirmation shows in the tab where the form was sent
             problem_forms.adopt_form(section.items, b.region, month, month_end(month), key="bulletin")
         elif section.key == "progress":
