@@ -165,11 +165,11 @@ def sidebar(communities: pd.DataFrame, first_month: dt.date, last_month: dt.date
         key = f"f_{level}"
         if state.get(key) not in opts:
             state[key] = ALL
-        help = None
-        if len(opts) - 1 > MAX_OPTIONS:
-            help = f"共 {len(opts) - 1:,} 个{LEVEL_LABELS[level]}，列表太长：请先在上面选择更小的范围。"
+        too_long = None
+        if len(opts) - 1 > MAX_OPTIONS:   # the value chosen, if any, stays (a street set back to 全部)
+            too_long = f"共 {len(opts) - 1:,} 个{LEVEL_LABELS[level]}，列表太长：请先在上面选择更小的范围。"
             opts = [ALL] + ([state[key]] if state[key] != ALL else [])
-        value = st.sidebar.selectbox(LEVEL_LABELS[level], opts, key=key, help=help)
+        value = st.sidebar.selectbox(LEVEL_LABELS[level], opts, key=key, help=too_long)
         chosen[level] = None if value == ALL else value
 
     months = []

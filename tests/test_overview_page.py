@@ -105,7 +105,9 @@ def test_a_region_list_too_long_to_scroll_asks_for_the_level_above(app, demo_con
     at.selectbox(key="f_street").set_value("江堤街道").run()
     assert "江欣苑社区" in at.selectbox(key="f_community").options and not at.selectbox(key="f_community").help
     assert len(at.selectbox(key="f_community").options) == in_street + 1
-    # a link naming a community keeps it chosen, whatever the list's length
-    at = app(OVERVIEW, community="江欣苑社区")
-    assert at.selectbox(key="f_community").value == "江欣苑社区"
-    assert at.session_state["selection"].community == "江欣苑社区"
+    # a community chosen stays chosen when the street is set back to 全部 and its list is too long again
+    at.selectbox(key="f_community").set_value("江欣苑社区").run()
+    at.selectbox(key="f_street").set_value("全部").run()
+    box = at.selectbox(key="f_community")
+    assert box.options == ["全部", "江欣苑社区"] and box.value == "江欣苑社区" and "列表太长" in box.help
+    assert at.session_state["selection"].community == "江欣苑社区" and at.query_params["community"] == "江欣苑社区"
